@@ -1,0 +1,47 @@
+import { runInScope } from "../src/request-scope.js";
+import { asUnavailable, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { writeUnavailable, type NodeResponse } from "./unavailable-response.js";
+
+export interface ApiRequestLike {
+  method?: string;
+  url?: string;
+}
+
+export interface ApiResponseLike extends NodeResponse {
+  once(event: "close", listener: () => void): unknown;
+}
+
+/**
+ * `database.api(handler)`: a Pages Router API route without next-connect.
+ * The handler gets `req.db` / `req.dbClient`; an unreachable database answers
+ * 503 with `Retry-After`; other errors are rethrown for Next.js to report.
+ */
+export function createApiWrapper(bound: BoundDatabase) {
+  return function api<Req extends ApiRequestLike, Res extends ApiResponseLike, R>(
+    handler: (req: Req & { db: unknown; dbClient: unknown }, res: Res) => R | Promise<R>,
+  ) {
+    return async function apiRoute(req: Req, res: Res): Promise<R | undefined> {
+      let connection;
+      try {
+        connection = await bound.lifecycle.acquire(bound.def);
+      } catch (err) {
+        const unavailable = asUnavailable(bound, err);
+        if (!unavailable) throw err;
+        writeUnavailable(res, unavailable);
+        return undefined;
+      }
+      const withDb = req as Req & { db: unknown; dbClient: unknown };
+      withDb.db = connection.db;
+      withDb.dbClient = connection.client;
+      const scope = scopeFor(bound, connection, req, res);
+      try {
+        return await (scope ? runInScope(scope, () => handler(withDb, res)) : handler(withDb, res));
+      } catch (err) {
+        const unavailable = asUnavailable(bound, err);
+        if (!unavailable) throw err;
+        writeUnavailable(res, unavailable);
+        return undefined;
+      }
+    };
+  };
+}

@@ -1,0 +1,46 @@
+import type { Definition } from "../src/definition.js";
+import { DatabaseUnavailableError } from "../src/errors.js";
+import type { Connection, Lifecycle } from "../src/lifecycle.js";
+import { currentScope, RequestScope, type NodeResponseLike, type RequestLike } from "../src/request-scope.js";
+
+/** What every router layer works with: this module's definition and the shared lifecycle. */
+export interface BoundDatabase {
+  readonly def: Definition;
+  readonly lifecycle: Lifecycle;
+}
+
+/**
+ * Turns an error thrown while serving a request into a 503, when it means the
+ * database is unreachable; `null` for anything else (a bug, a constraint
+ * violation), which must keep its own status.
+ */
+export function asUnavailable(bound: BoundDatabase, err: unknown): DatabaseUnavailableError | null {
+  if (err instanceof DatabaseUnavailableError) return err;
+  const adapter = bound.def.adapter;
+  let unreachable = false;
+  try {
+    unreachable = adapter.isUnavailableError?.(err) === true;
+  } catch {
+    unreachable = false;
+  }
+  if (!unreachable) return null;
+  bound.lifecycle.suspect(err, bound.def);
+  return new DatabaseUnavailableError(bound.def.name, `database "${bound.def.name}" connection lost during the request`, 1);
+}
+
+/**
+ * The leak-guard scope for this request, or `null` where there is nothing to
+ * guard (no SQL checkouts possible, or the guard is off). A scope already open
+ * for the same request (two databases on one router) is reused.
+ */
+export function scopeFor(
+  bound: BoundDatabase,
+  connection: Connection,
+  request: RequestLike,
+  response?: NodeResponseLike,
+): RequestScope | null {
+  if (connection.adapter.tracksCheckouts !== true || !bound.def.options.leakGuard) return null;
+  const current = currentScope();
+  if (current !== undefined && current.request === request) return null;
+  return new RequestScope(request, response);
+}

@@ -1,0 +1,55 @@
+import { runInScope } from "../src/request-scope.js";
+import { asUnavailable, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { unavailableResponse } from "./unavailable-response.js";
+
+/**
+ * The second argument Next.js passes to a route handler. From Next 15 on,
+ * `params` is a Promise; Next 13/14 pass a plain object, which is handed on
+ * unchanged.
+ */
+export interface RouteContext<P = Record<string, string | string[]>> {
+  params: Promise<P>;
+}
+
+/** What a wrapped handler gets as its second argument. */
+export type DatabaseRouteContext<P, Db, Client> = {
+  params: Promise<P>;
+  db: Db;
+  dbClient: Client;
+};
+
+/**
+ * `database.route(handler)`: an App Router route handler with `db` and
+ * `dbClient` in its context. An unreachable database answers 503 JSON with
+ * `Retry-After`; other errors are rethrown for Next.js to report.
+ *
+ * The leak guard ends when the handler returns: a streamed body must not keep
+ * using a connection it checked out.
+ */
+export function createRouteWrapper(bound: BoundDatabase) {
+  return function route(
+    handler: (req: Request, ctx: DatabaseRouteContext<any, unknown, unknown>) => Response | Promise<Response>,
+  ) {
+    return async function routeHandler(req: Request, ctx?: RouteContext<any>): Promise<Response> {
+      let connection;
+      try {
+        connection = await bound.lifecycle.acquire(bound.def);
+      } catch (err) {
+        const unavailable = asUnavailable(bound, err);
+        if (!unavailable) throw err;
+        return unavailableResponse(unavailable);
+      }
+      const context = { ...ctx, params: ctx?.params as Promise<any>, db: connection.db, dbClient: connection.client };
+      const scope = scopeFor(bound, connection, req);
+      try {
+        return await (scope ? runInScope(scope, () => handler(req, context)) : handler(req, context));
+      } catch (err) {
+        const unavailable = asUnavailable(bound, err);
+        if (!unavailable) throw err;
+        return unavailableResponse(unavailable);
+      } finally {
+        scope?.end();
+      }
+    };
+  };
+}

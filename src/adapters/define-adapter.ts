@@ -1,0 +1,72 @@
+import { DatabaseConfigError } from "../errors.js";
+import { show } from "../options.js";
+import type { Adapter, ConnectContext, PoolStats } from "../types.js";
+
+export interface AdapterDefinition<TClient, TDb = TClient, TTx = never> {
+  /** Short name for stats and logs: "prisma", "postgres.js", "mongoose". */
+  kind: string;
+  /** Open the client and make sure it works; reject if it cannot. */
+  connect: (ctx: ConnectContext) => Promise<TClient> | TClient;
+  /** End every connection. */
+  close: (client: TClient) => Promise<unknown> | unknown;
+  /** What handlers get as `db`. Default: the client itself. */
+  db?: (client: TClient) => TDb;
+  /** A cheap round trip, for `health()` and for recovery after an outage. */
+  ping?: (client: TClient) => Promise<unknown> | unknown;
+  stats?: (client: TClient) => Partial<PoolStats>;
+  /**
+   * The settings that identify this client. Only a keyed hash of it is kept:
+   * when it changes in dev, the old client is closed and a new one opened.
+   */
+  config?: unknown;
+  /** Strings to mask in every error, log line and report (passwords, URLs). */
+  secrets?: readonly (string | undefined | null)[];
+  /** Throw `DatabaseConfigError` for bad settings; runs at first use, not import. */
+  validate?: (name: string) => void;
+  /** True for errors meaning "the server is unreachable" (answered with 503). */
+  isUnavailableError?: (err: unknown) => boolean;
+  transaction?: <T>(client: TClient, fn: (tx: TTx) => Promise<T>) => Promise<T>;
+  tracksCheckouts?: boolean;
+}
+
+/**
+ * Brings any client to `createDatabase()`: Prisma, Drizzle, postgres.js,
+ * mongoose, ioredis. Never throws here (it usually runs at import time);
+ * a malformed definition is reported at first use.
+ */
+export function defineAdapter<TClient, TDb = TClient, TTx = never>(
+  definition: AdapterDefinition<TClient, TDb, TTx>,
+): Adapter<TClient, TDb, TTx> {
+  const d = (definition ?? {}) as Partial<AdapterDefinition<TClient, TDb, TTx>>;
+  const kind = typeof d.kind === "string" && d.kind.length > 0 ? d.kind : "custom";
+  return {
+    kind,
+    // The connect function's source is part of the identity: editing it in dev reconnects.
+    config: { config: d.config, connect: d.connect },
+    secrets: (Array.isArray(d.secrets) ? d.secrets : []).filter((s): s is string => typeof s === "string"),
+    validate(name) {
+      const fail = (setting: string, problem: string): never => {
+        throw new DatabaseConfigError(name, setting, `defineAdapter(): "${setting}" ${problem}`);
+      };
+      if (typeof definition !== "object" || definition === null) fail("definition", `must be an object, got ${show(definition)}.`);
+      if (typeof d.kind !== "string" || d.kind.length === 0) fail("kind", `must be a non-empty string, got ${show(d.kind)}.`);
+      for (const key of ["connect", "close"] as const) {
+        if (typeof d[key] !== "function") fail(key, `must be a function, got ${show(d[key])}.`);
+      }
+      for (const key of ["db", "ping", "stats", "validate", "isUnavailableError", "transaction"] as const) {
+        if (d[key] !== undefined && typeof d[key] !== "function") fail(key, `must be a function, got ${show(d[key])}.`);
+      }
+      d.validate?.(name);
+    },
+    connect: async (ctx) => d.connect!(ctx),
+    db: (client) => (d.db ? d.db(client) : (client as unknown as TDb)),
+    close: async (client) => {
+      await d.close!(client);
+    },
+    ...(d.ping ? { ping: async (client: TClient) => d.ping!(client) } : {}),
+    ...(d.stats ? { stats: d.stats } : {}),
+    ...(d.isUnavailableError ? { isUnavailableError: d.isUnavailableError } : {}),
+    ...(d.transaction ? { transaction: d.transaction } : {}),
+    ...(d.tracksCheckouts ? { tracksCheckouts: true } : {}),
+  };
+}

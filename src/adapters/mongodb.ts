@@ -1,0 +1,146 @@
+import type { Db, MongoClient, MongoClientOptions } from "mongodb";
+import { DatabaseConfigError } from "../errors.js";
+import { secretsOfUrl } from "../redact.js";
+import type { Adapter, ConnectContext, PoolStats } from "../types.js";
+import { defineAdapter } from "./define-adapter.js";
+import { hasErrorCode, NETWORK_ERROR_CODES } from "./error-codes.js";
+import { loadDriver, pick } from "./load-driver.js";
+import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
+
+export type { Db, MongoClient, MongoClientOptions } from "mongodb";
+
+export interface MongodbOptions extends MongoClientOptions {
+  /** mongodb:// or mongodb+srv:// connection string. */
+  url: string | undefined;
+  /** Database for `db`; defaults to the one in the URL path. */
+  dbName?: string | undefined;
+}
+
+/**
+ * The official MongoDB driver. `req.dbClient` is the `MongoClient`, `req.db`
+ * the `Db` named by `dbName` or the URL path.
+ */
+export function mongodb(options: MongodbOptions): Adapter<MongoClient, Db> {
+  const { url, dbName, ...clientOptions } = (options ?? {}) as MongodbOptions;
+  return defineAdapter<MongoClient, Db>({
+    kind: "mongodb",
+    config: options,
+    secrets: [
+      ...secretsOfUrl(url),
+      clientOptions.auth?.password,
+      clientOptions.tlsCertificateKeyFilePassword,
+    ],
+    validate: (name) => {
+      validateMongoConfig(name, options);
+      databaseName(name, url as string, dbName);
+    },
+    connect: (ctx) => connectClient(ctx, url as string, dbName, clientOptions),
+    db: (client) => client.db(databaseName("", url as string, dbName)),
+    close: (client) => client.close(),
+    ping: (client) => client.db("admin").command({ ping: 1 }),
+    stats: (client) => poolCounters.get(client)?.snapshot() ?? {},
+    isUnavailableError: isMongoUnavailableError,
+  });
+}
+
+async function connectClient(ctx: ConnectContext, url: string, dbName: string | undefined, options: MongoClientOptions): Promise<MongoClient> {
+  const mod = await loadDriver(ctx.name, "mongodb", () => import("mongodb"));
+  const MongoClientClass = pick<typeof MongoClient>(mod, "MongoClient");
+  const client = new MongoClientClass(url, options);
+  poolCounters.set(client, new PoolCounters(client, options.maxPoolSize ?? 100));
+  // The client is an EventEmitter; an 'error' with no listener would be fatal.
+  client.on("error", (err: Error) => ctx.log.error(`client error: ${err.message}`));
+  try {
+    await client.connect();
+    await client.db(databaseName(ctx.name, url, dbName)).command({ ping: 1 });
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw err;
+  }
+  return client;
+}
+
+/**
+ * Pool figures from the driver's connection-pool (CMAP) events; the driver
+ * keeps no public counters. Monitoring connections are not part of the pool
+ * and are not counted here.
+ */
+class PoolCounters {
+  private open = 0;
+  private inUse = 0;
+  private waiting = 0;
+
+  constructor(client: MongoClient, private readonly max: number) {
+    client.on("connectionCreated", () => this.open++);
+    client.on("connectionClosed", () => (this.open = Math.max(0, this.open - 1)));
+    client.on("connectionCheckOutStarted", () => this.waiting++);
+    client.on("connectionCheckOutFailed", () => (this.waiting = Math.max(0, this.waiting - 1)));
+    client.on("connectionCheckedOut", () => {
+      this.waiting = Math.max(0, this.waiting - 1);
+      this.inUse++;
+    });
+    client.on("connectionCheckedIn", () => (this.inUse = Math.max(0, this.inUse - 1)));
+  }
+
+  snapshot(): Partial<PoolStats> {
+    return { open: this.open, idle: Math.max(0, this.open - this.inUse), inUse: this.inUse, waiting: this.waiting, max: this.max };
+  }
+}
+
+const poolCounters = new WeakMap<MongoClient, PoolCounters>();
+
+const MONGO_UNAVAILABLE_NAMES = new Set([
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "MongoServerSelectionError",
+  "MongoTopologyClosedError",
+  "MongoNotConnectedError",
+  "MongoPoolClearedError",
+  "MongoServerClosedError",
+]);
+
+/** Server codes for a node shutting down or stepping down. */
+const MONGO_UNAVAILABLE_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+
+export function isMongoUnavailableError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  if (typeof e.name === "string" && MONGO_UNAVAILABLE_NAMES.has(e.name)) return true;
+  if (typeof e.code === "number" && MONGO_UNAVAILABLE_CODES.has(e.code)) return true;
+  return hasErrorCode(err, NETWORK_ERROR_CODES);
+}
+
+function validateMongoConfig(name: string, options: unknown): void {
+  const config = configObject(name, "mongodb", options);
+  const check = new ConfigCheck(name, "mongodb", config);
+  check.url("url", ["mongodb", "mongodb+srv"], true);
+  check.string("dbName");
+  check.integer("maxPoolSize", 1, MAX_POOL_SIZE);
+  check.integer("minPoolSize", 0, MAX_POOL_SIZE);
+  for (const key of ["serverSelectionTimeoutMS", "connectTimeoutMS", "socketTimeoutMS", "maxIdleTimeMS", "waitQueueTimeoutMS"]) {
+    check.integer(key, 0, 2_147_483_647);
+  }
+}
+
+/** `dbName`, else the URL path; a missing name is a config error, not a silent "test". */
+function databaseName(name: string, url: string, dbName: string | undefined): string {
+  if (dbName) return dbName;
+  const path = /^mongodb(?:\+srv)?:\/\/[^/?#]*\/([^?#]*)/i.exec(url)?.[1];
+  const fromUrl = path ? safeDecode(path) : "";
+  if (!fromUrl) {
+    throw new DatabaseConfigError(
+      name,
+      "dbName",
+      `mongodb: no database name. Pass dbName, or put the database in the URL path (mongodb://host/mydb).`,
+    );
+  }
+  return fromUrl;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,162 @@
+import type { Pool, PoolConnection, PoolOptions } from "mysql2/promise";
+import { secretsOfUrl } from "../redact.js";
+import { currentScope, type CheckoutOwner } from "../request-scope.js";
+import type { Adapter, ConnectContext, PoolStats } from "../types.js";
+import { defineAdapter } from "./define-adapter.js";
+import { hasErrorCode, messageOf, NETWORK_ERROR_CODES } from "./error-codes.js";
+import { loadDriver, pick } from "./load-driver.js";
+import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
+
+export type { Pool, PoolConnection, PoolOptions } from "mysql2/promise";
+
+/** mysql2's own pool options, plus `uri` (mysql://user:pass@host:port/db). */
+export type Mysql2Options = PoolOptions & { uri?: string };
+
+/**
+ * A mysql2 promise pool. `req.db` and `req.dbClient` are the pool itself.
+ *
+ * Every pooled connection gets an `error` listener, so a connection killed
+ * while idle (server restart, `KILL`) is logged and dropped, not fatal.
+ */
+export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnection> {
+  const options = config as Record<string, unknown> | undefined;
+  return defineAdapter<Pool, Pool, PoolConnection>({
+    kind: "mysql2",
+    config,
+    secrets: [
+      typeof options?.password === "string" ? options.password : undefined,
+      ...secretsOfUrl(options?.uri),
+    ],
+    validate: (name) => validateMysqlConfig(name, config),
+    connect: (ctx) => connectPool(ctx, config ?? {}),
+    close: (pool) => pool.end(),
+    ping: (pool) => pool.query("SELECT 1"),
+    stats: poolStats,
+    isUnavailableError: isMysqlUnavailableError,
+    transaction: mysqlTransaction,
+    tracksCheckouts: true,
+  });
+}
+
+async function connectPool(ctx: ConnectContext, config: Mysql2Options): Promise<Pool> {
+  const mod = await loadDriver(ctx.name, "mysql2", () => import("mysql2/promise"));
+  const createPool = pick<(options: PoolOptions) => Pool>(mod, "createPool");
+  const pool = createPool(config);
+  // mysql2's pool removes a failed connection on its first 'error' only; a
+  // listener of our own keeps any later one from becoming an uncaught event.
+  corePool(pool).on("connection", (connection: NodeJS.EventEmitter) => {
+    connection.on("error", (err: Error & { code?: string }) => {
+      ctx.log.warn(`a pooled connection failed (${err.code ?? "error"}: ${err.message}); the pool discarded it`);
+    });
+  });
+  trackCheckouts(pool, { name: ctx.name, log: ctx.log });
+  try {
+    await pool.query("SELECT 1");
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  return pool;
+}
+
+/** The callback pool behind the promise wrapper: it has the events and the queues. */
+interface CorePool extends NodeJS.EventEmitter {
+  config?: { connectionLimit?: number };
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
+}
+
+function corePool(pool: Pool): CorePool {
+  return (pool as unknown as { pool: CorePool }).pool;
+}
+
+/**
+ * mysql2 has no public pool counters; these queues have kept their names
+ * through mysql2 3.x, and the stats tests run against the installed version.
+ */
+function poolStats(pool: Pool): Partial<PoolStats> {
+  const core = corePool(pool);
+  return {
+    open: core._allConnections?.length ?? null,
+    idle: core._freeConnections?.length ?? null,
+    waiting: core._connectionQueue?.length ?? null,
+    max: core.config?.connectionLimit ?? null,
+  };
+}
+
+/** Reports `getConnection()` checkouts to the request scope for the leak guard. */
+function trackCheckouts(pool: Pool, owner: CheckoutOwner): void {
+  const getConnection = pool.getConnection.bind(pool);
+  pool.getConnection = async function trackedGetConnection() {
+    const scope = currentScope();
+    const connection = await getConnection();
+    if (scope === undefined) return connection;
+    const { release, destroy } = connection;
+    // Destroying rather than releasing: a leaked connection may be mid-transaction.
+    const untrack = scope.track(owner, () => destroy.call(connection));
+    connection.release = () => {
+      untrack();
+      release.call(connection);
+    };
+    connection.destroy = () => {
+      untrack();
+      destroy.call(connection);
+    };
+    return connection;
+  };
+}
+
+async function mysqlTransaction<T>(pool: Pool, fn: (tx: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection();
+  let broken = false;
+  try {
+    await connection.beginTransaction();
+    const result = await fn(connection);
+    await connection.commit();
+    return result;
+  } catch (err) {
+    try {
+      await connection.rollback();
+    } catch {
+      broken = true;
+    }
+    throw err;
+  } finally {
+    if (broken) connection.destroy();
+    else connection.release();
+  }
+}
+
+const MYSQL_UNAVAILABLE_CODES = new Set([
+  ...NETWORK_ERROR_CODES,
+  "PROTOCOL_CONNECTION_LOST",
+  "ER_CON_COUNT_ERROR", // too many connections
+  "ER_SERVER_SHUTDOWN",
+  "ER_CONNECTION_KILLED", // MariaDB: KILL of this connection
+  "ER_SERVER_GONE_ERROR",
+  "ER_SERVER_LOST",
+]);
+
+const MYSQL_UNAVAILABLE_MESSAGES = /closed state|Pool is closed|Connection lost/i;
+
+export function isMysqlUnavailableError(err: unknown): boolean {
+  if (hasErrorCode(err, MYSQL_UNAVAILABLE_CODES)) return true;
+  return MYSQL_UNAVAILABLE_MESSAGES.test(messageOf(err));
+}
+
+function validateMysqlConfig(name: string, config: unknown): void {
+  const options = configObject(name, "mysql2", config);
+  const check = new ConfigCheck(name, "mysql2", options);
+  check.url("uri", ["mysql", "mariadb"], false);
+  check.string("host");
+  check.string("user");
+  check.string("database");
+  check.stringOrFunction("password");
+  check.port("port");
+  check.integer("connectionLimit", 1, MAX_POOL_SIZE);
+  check.integer("maxIdle", 0, MAX_POOL_SIZE);
+  check.integer("queueLimit", 0, 2_147_483_647);
+  for (const key of ["connectTimeout", "idleTimeout"]) check.integer(key, 0, 2_147_483_647);
+  check.boolean("waitForConnections");
+}

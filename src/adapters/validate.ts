@@ -1,0 +1,106 @@
+import { DatabaseConfigError } from "../errors.js";
+import { show } from "../options.js";
+
+/**
+ * Checks shared by the adapters. Messages name the adapter and the option, and
+ * never echo a string value: it may be a password or a connection string.
+ */
+export class ConfigCheck {
+  constructor(
+    private readonly database: string,
+    private readonly adapter: string,
+    private readonly config: Record<string, unknown>,
+  ) {}
+
+  fail(setting: string, problem: string): never {
+    throw new DatabaseConfigError(this.database, setting, `${this.adapter} option "${setting}" ${problem}`);
+  }
+
+  /** A key written but empty, the signature of an unset environment variable. */
+  private presentButEmpty(key: string): boolean {
+    if (!(key in this.config)) return false;
+    const value = this.config[key];
+    return value === undefined || value === null || value === "";
+  }
+
+  /**
+   * A connection URL: required, or optional (absent means "use host, port...").
+   * `schemes` lists accepted schemes without "://".
+   */
+  url(key: string, schemes: readonly string[], required: boolean): string | undefined {
+    if (this.presentButEmpty(key) || (required && !(key in this.config))) {
+      this.fail(key, `is ${show(this.config[key])}. Set it, usually from an environment variable (was it missing at runtime?).`);
+    }
+    const value = this.config[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string") this.fail(key, `must be a string, got ${show(value)}.`);
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+    if (!scheme || !schemes.includes(scheme)) {
+      this.fail(key, `must start with ${schemes.map((s) => `${s}://`).join(" or ")}${scheme ? `, got ${scheme}://` : ""}.`);
+    }
+    if (/\s/.test(value)) this.fail(key, "contains whitespace; check for a stray newline or space.");
+    const authority = value.slice(scheme.length + 3).split(/[/?#]/, 1)[0] ?? "";
+    const hosts = authority.slice(authority.lastIndexOf("@") + 1);
+    if (hosts.length === 0 && !value.includes("host=")) this.fail(key, "has no host.");
+    for (const host of hosts.split(",")) {
+      const port = /:(\d*)$/.exec(host.replace(/^\[[^\]]*\]/, ""))?.[1];
+      if (port !== undefined && (port === "" || Number(port) < 1 || Number(port) > 65535)) {
+        this.fail(key, "has an invalid port.");
+      }
+    }
+    try {
+      decodeURIComponent(authority);
+    } catch {
+      this.fail(key, "has a malformed percent-encoding in its user or password part.");
+    }
+    return value;
+  }
+
+  string(key: string): void {
+    const value = this.config[key];
+    if (value === undefined) return;
+    if (typeof value !== "string" || value.length === 0) this.fail(key, `must be a non-empty string, got ${show(value)}.`);
+  }
+
+  /** Strings or functions returning them (pg accepts a password function). */
+  stringOrFunction(key: string): void {
+    const value = this.config[key];
+    if (value === undefined || typeof value === "function") return;
+    if (typeof value !== "string") this.fail(key, `must be a string or a function, got ${show(value)}.`);
+  }
+
+  integer(key: string, min: number, max: number): void {
+    const value = this.config[key];
+    if (value === undefined) return;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(key, `must be an integer from ${min} to ${max}, got ${show(value)}.`);
+    }
+  }
+
+  port(key: string): void {
+    const value = this.config[key];
+    if (typeof value === "string" && /^\d+$/.test(value)) return this.integerString(key, Number(value));
+    this.integer(key, 1, 65535);
+  }
+
+  private integerString(key: string, value: number): void {
+    if (value < 1 || value > 65535) this.fail(key, `must be a port from 1 to 65535, got ${value}.`);
+  }
+
+  boolean(key: string): void {
+    const value = this.config[key];
+    if (value !== undefined && typeof value !== "boolean") this.fail(key, `must be true or false, got ${show(value)}.`);
+  }
+}
+
+/** The options object itself; `undefined` means "driver defaults". */
+export function configObject(database: string, adapter: string, config: unknown): Record<string, unknown> {
+  if (config === undefined) return {};
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new DatabaseConfigError(database, "config", `${adapter}() takes an options object, got ${show(config)}.`);
+  }
+  return config as Record<string, unknown>;
+}
+
+/** Largest pool size accepted: beyond it, the database's own limit is the problem. */
+export const MAX_POOL_SIZE = 10_000;

@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DatabaseRouteContext, RouteContext } from "../middleware/route.js";
+import type { DatabaseStats, HealthReport } from "./types.js";
+
+/** `req.db` and `req.dbClient`, as the middleware and `api()` set them. */
+export interface DatabaseFields<TClient, TDb> {
+  db: TDb;
+  dbClient: TClient;
+}
+
+/**
+ * What `createDatabase()` returns: a connect-style middleware that is also
+ * the handle for everything else.
+ */
+export interface DatabaseHandle<TClient, TDb> {
+  /**
+   * Middleware for next-connect v1 (`createRouter`, `createEdgeRouter`),
+   * next-connect v0, Express and connect: sets `req.db` and `req.dbClient`,
+   * answers 503 by itself when the database is unreachable.
+   */
+  (req: any, resOrCtx: any, next: (err?: any) => any): any;
+
+  /** The pool, connecting on first call. For Server Components, Server Actions, scripts. */
+  connect(): Promise<{ client: TClient; db: TDb }>;
+
+  /** Wraps a Pages Router API route (no next-connect needed). */
+  api<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
+    handler: (req: Req & DatabaseFields<TClient, TDb>, res: Res) => unknown,
+  ): (req: Req, res: Res) => Promise<void>;
+
+  /** Wraps an App Router route handler; `db` and `dbClient` arrive in its context. */
+  route<P = Record<string, string | string[]>, Req extends Request = Request>(
+    handler: (req: Req, ctx: DatabaseRouteContext<P, TDb, TClient>) => Response | Promise<Response>,
+  ): (req: Req, ctx: RouteContext<P>) => Promise<Response>;
+
+  /** Ends every connection. Idempotent; the next use connects again. */
+  close(): Promise<void>;
+
+  /** State, counters and pool figures; never contains a secret. */
+  stats(): DatabaseStats;
+
+  /** Connects if needed, pings within a timeout, and reports with stats. Never throws. */
+  health(options?: { timeoutMs?: number }): Promise<HealthReport>;
+}
+
+export interface TransactionCapable<TTx> {
+  /**
+   * Runs `fn` in a transaction on one pooled connection: commit when it
+   * resolves, roll back when it throws, release the connection either way.
+   */
+  transaction<T>(fn: (tx: TTx) => Promise<T>): Promise<T>;
+}
+
+export type Database<TClient, TDb, TTx = never> = DatabaseHandle<TClient, TDb> &
+  ([TTx] extends [never] ? {} : TransactionCapable<TTx>);
+
+/** `req.db` / `req.dbClient` types for a database: `NextApiRequest & DatabaseRequest<typeof database>`. */
+export type DatabaseRequest<D> = D extends DatabaseHandle<infer TClient, infer TDb> ? DatabaseFields<TClient, TDb> : never;

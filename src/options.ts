@@ -1,0 +1,101 @@
+import { DatabaseConfigError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+export interface RetryOptions {
+  /** Cooldown after the first failure, in ms. During it requests fail fast with 503. Default 1000. */
+  cooldownMs?: number;
+  /** Longest cooldown, in ms. Default 30000. */
+  maxCooldownMs?: number;
+  /** Each consecutive failure multiplies the cooldown by this. Default 2. */
+  factor?: number;
+}
+
+export interface DatabaseOptions<TClient = unknown, TDb = unknown> {
+  /** Registry key; give each database its own when an app has several. Default "default". */
+  name?: string;
+  retry?: RetryOptions;
+  /** Longest time one connect attempt may take (driver connect + ping + onConnect), in ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Default timeout of `health()`, in ms. Default 2000. */
+  healthTimeoutMs?: number;
+  /**
+   * Runs once after each successful connect, before any request gets the pool:
+   * create indexes, run a migration check, hand the pool to a platform hook.
+   * If it throws, the connect counts as failed and is retried after the cooldown.
+   */
+  onConnect?: (connection: { name: string; client: TClient; db: TDb }) => unknown;
+  /** Where to log; `false` for silence. Lines are always redacted. Default `console`. */
+  logger?: Logger | false;
+  /**
+   * Release SQL connections a request checked out and never released, when the
+   * request ends, with a warning naming the route. Default true.
+   */
+  leakGuard?: boolean;
+}
+
+export interface ResolvedOptions {
+  name: string;
+  cooldownMs: number;
+  maxCooldownMs: number;
+  factor: number;
+  connectTimeoutMs: number;
+  healthTimeoutMs: number;
+  onConnect: DatabaseOptions<any, any>["onConnect"];
+  leakGuard: boolean;
+}
+
+const DEFAULT_NAME = "default";
+
+/** The name is needed before validation (registry key, error messages). */
+export function nameOf(options: DatabaseOptions<any, any> | undefined): string {
+  const name = (options as { name?: unknown } | undefined)?.name;
+  return typeof name === "string" && name.length > 0 ? name : DEFAULT_NAME;
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const name = nameOf(options as DatabaseOptions);
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== "object") {
+    throw new DatabaseConfigError(name, "options", `createDatabase() options must be an object, got ${typeof options}.`);
+  }
+  const o = options as DatabaseOptions<any, any> & Record<string, unknown>;
+  if (o.name !== undefined && (typeof o.name !== "string" || o.name.length === 0)) {
+    throw new DatabaseConfigError(name, "name", `option "name" must be a non-empty string.`);
+  }
+  const retry = o.retry ?? {};
+  if (typeof retry !== "object") {
+    throw new DatabaseConfigError(name, "retry", `option "retry" must be an object.`);
+  }
+  const cooldownMs = number(name, "retry.cooldownMs", retry.cooldownMs, 1000, 0, 3_600_000);
+  const maxCooldownMs = number(name, "retry.maxCooldownMs", retry.maxCooldownMs, Math.max(30_000, cooldownMs), cooldownMs, 3_600_000);
+  const factor = number(name, "retry.factor", retry.factor, 2, 1, 100);
+  const connectTimeoutMs = number(name, "connectTimeoutMs", o.connectTimeoutMs, 10_000, 1, 600_000);
+  const healthTimeoutMs = number(name, "healthTimeoutMs", o.healthTimeoutMs, 2000, 1, 600_000);
+  if (o.onConnect !== undefined && typeof o.onConnect !== "function") {
+    throw new DatabaseConfigError(name, "onConnect", `option "onConnect" must be a function.`);
+  }
+  if (o.leakGuard !== undefined && typeof o.leakGuard !== "boolean") {
+    throw new DatabaseConfigError(name, "leakGuard", `option "leakGuard" must be true or false.`);
+  }
+  const logger = o.logger;
+  if (logger !== undefined && logger !== false && (typeof logger !== "object" || logger === null ||
+      typeof logger.warn !== "function" || typeof logger.error !== "function")) {
+    throw new DatabaseConfigError(name, "logger", `option "logger" must have warn() and error() methods, or be false.`);
+  }
+  return { name, cooldownMs, maxCooldownMs, factor, connectTimeoutMs, healthTimeoutMs, onConnect: o.onConnect, leakGuard: o.leakGuard ?? true };
+}
+
+function number(db: string, setting: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new DatabaseConfigError(db, setting, `option "${setting}" must be a number from ${min} to ${max}, got ${show(value)}.`);
+  }
+  return value;
+}
+
+/** A value described for an error message without echoing strings (they may be secrets). */
+export function show(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (typeof value === "string") return value.length === 0 ? "an empty string" : "a string";
+  return Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value;
+}
