@@ -1,0 +1,42 @@
+import type { Document } from 'bson';
+import type { CursorStore } from '../cursors.js';
+import type { Storage } from '../storage.js';
+import { badValue, typeMismatch } from '../errors.js';
+
+export interface CommandContext {
+  db: string;
+  body: Document;
+  storage: Storage;
+  cursors: CursorStore;
+  connectionId: number;
+  stats: () => { current: number; totalCreated: number };
+}
+
+export type CommandHandler = (ctx: CommandContext) => Document;
+
+/** The collection name is the value of the command's first field, e.g. { find: 'users' }. */
+export function collectionName(ctx: CommandContext): string {
+  const name = Object.values(ctx.body)[0];
+  if (typeof name !== 'string' || name === '') throw badValue('collection name must be a non-empty string');
+  return name;
+}
+
+export function optionalDocument(body: Document, field: string): Document | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw typeMismatch(`'${field}' must be a document`);
+  return v as Document;
+}
+
+export function optionalNumber(body: Document, field: string): number | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number') throw typeMismatch(`'${field}' must be a number`);
+  return v;
+}
+
+export function requiredArray(body: Document, field: string): Document[] {
+  const v = body[field];
+  if (!Array.isArray(v)) throw typeMismatch(`'${field}' must be an array`);
+  return v as Document[];
+}

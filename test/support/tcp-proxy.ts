@@ -1,0 +1,86 @@
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+
+/**
+ * A TCP proxy between the code under test and a database, for outages on
+ * demand: `down()` stops listening (connection refused), `cutAll()` resets
+ * every open connection, `blackhole(true)` accepts and never answers.
+ * It counts what it accepted, which is what the database would have seen.
+ */
+export class TcpProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private holeMode = false;
+  private latencyMs = 0;
+  /** Client connections accepted since construction. */
+  accepted = 0;
+  port = 0;
+
+  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  /** Listens on 127.0.0.1 (port 0 the first time, the same port afterwards). */
+  async up(): Promise<number> {
+    if (this.server) return this.port;
+    const server = createServer((client) => this.handle(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", () => resolve());
+    });
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+    return this.port;
+  }
+
+  /** Stops listening and resets every connection: the database "is down". */
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    this.cutAll();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  cutAll(): number {
+    const n = this.sockets.size;
+    for (const s of this.sockets) s.resetAndDestroy?.() ?? s.destroy();
+    this.sockets.clear();
+    return n;
+  }
+
+  blackhole(on: boolean): void {
+    this.holeMode = on;
+  }
+
+  latency(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  /** Open client connections now. */
+  get open(): number {
+    let n = 0;
+    for (const s of this.sockets) if ((s as Socket & { isClient?: boolean }).isClient) n++;
+    return n;
+  }
+
+  private handle(client: Socket): void {
+    this.accepted++;
+    (client as Socket & { isClient?: boolean }).isClient = true;
+    this.sockets.add(client);
+    client.on("error", () => {});
+    client.on("close", () => this.sockets.delete(client));
+    if (this.holeMode) return; // accept, read nothing, answer nothing
+    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+    this.sockets.add(upstream);
+    upstream.on("error", () => client.destroy());
+    upstream.on("close", () => {
+      this.sockets.delete(upstream);
+      client.destroy();
+    });
+    client.on("close", () => upstream.destroy());
+    const pipe = (from: Socket, to: Socket) =>
+      from.on("data", (chunk) => {
+        if (this.latencyMs > 0) setTimeout(() => to.write(chunk), this.latencyMs);
+        else to.write(chunk);
+      });
+    pipe(client, upstream);
+    pipe(upstream, client);
+  }
+}

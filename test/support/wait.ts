@@ -1,0 +1,12 @@
+/** Polls `read` until `accept` holds or the deadline passes; returns the last value. */
+export async function waitFor<T>(read: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 5000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    value = await read();
+  }
+  return value;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
