@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeAll, createDatabase, type DatabaseRequest } from "../src/index.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
+import { mongodb } from "../src/adapters/mongodb.js";
+import type { Db } from "mongodb";
+import { mongoTarget } from "./support/mongodb-target.js";
 import { burst, serveNode, serveWeb, type TestServer } from "./support/http.js";
 import { captureLogger } from "./support/logger.js";
 import { createMysqlUser, mysqlAdminQuery, type MysqlTestUser } from "./support/mysql.js";
@@ -26,7 +29,7 @@ interface Driver {
   setup(): Promise<{ database: ReturnType<typeof makeDatabase>; notes: (db: any) => Notes; downDatabase: ReturnType<typeof makeDatabase>; teardown(): Promise<void> }>;
 }
 
-function makeDatabase(adapter: ReturnType<typeof pg> | ReturnType<typeof mysql2>, name: string) {
+function makeDatabase(adapter: ReturnType<typeof pg> | ReturnType<typeof mysql2> | ReturnType<typeof mongodb>, name: string) {
   return createDatabase(adapter as ReturnType<typeof pg>, { name, logger: captureLogger(), retry: { cooldownMs: 2000 } });
 }
 
@@ -74,6 +77,32 @@ const drivers: Driver[] = [
       };
     },
   },
+  {
+    label: "mongodb",
+    async setup() {
+      const target = await mongoTarget();
+      const dbName = uniqueName("ndc_routers");
+      const database = makeDatabase(mongodb({ url: target.uri, dbName, maxPoolSize: 4, serverSelectionTimeoutMS: 2000 }), uniqueName("routers_mongo"));
+      const downDatabase = makeDatabase(
+        mongodb({ url: "mongodb://127.0.0.1:1/down", serverSelectionTimeoutMS: 300 }),
+        uniqueName("routers_mongo_down"),
+      );
+      return {
+        database,
+        downDatabase,
+        notes: (db: Db) => ({
+          add: async (text) => void (await db.collection("notes").insertOne({ text, at: Date.now() })),
+          list: async () => (await db.collection("notes").find().sort({ at: 1 }).toArray()).map((d) => d.text as string),
+        }),
+        teardown: async () => {
+          const { db } = await database.connect();
+          await (db as Db).dropDatabase();
+          await closeAll();
+          await target.close();
+        },
+      };
+    },
+  },
 ];
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -103,7 +132,7 @@ describe.each(drivers)("routers with $label", (driver) => {
         let raw = "";
         for await (const chunk of req) raw += chunk;
         await ctx.notes(req.db).add(JSON.parse(raw).text);
-        sendJson(res, 201, { ok: true, sameClient: req.dbClient === req.db });
+        sendJson(res, 201, { ok: true, hasClient: req.dbClient !== undefined });
       },
       get: async (req: Req, res: ServerResponse) => sendJson(res, 200, await ctx.notes(req.db).list()),
     };

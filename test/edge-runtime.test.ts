@@ -1,0 +1,97 @@
+/**
+ * Contract 8, "clear limits": in the Edge runtime (where Next.js defines the
+ * global `EdgeRuntime`), using a database throws an error that says to use
+ * the Node.js runtime, instead of a driver stack trace about `net`.
+ */
+import { execFileSync } from "node:child_process";
+import { createRouter } from "next-connect";
+import nextConnectV0 from "next-connect-v0";
+import type { ServerResponse } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { closeAll, createDatabase, DatabaseRuntimeError } from "../src/index.js";
+import { pg } from "../src/adapters/pg.js";
+import { serveNode } from "./support/http.js";
+import { uniqueName } from "./support/postgres.js";
+import { ensureBuilt } from "./support/dist.js";
+
+const EDGE = globalThis as { EdgeRuntime?: string };
+
+afterEach(async () => {
+  delete EDGE.EdgeRuntime;
+  await closeAll();
+});
+
+describe("Edge runtime guard", () => {
+  it("connect(), route() and the middleware throw DatabaseRuntimeError naming the Node.js runtime", async () => {
+    const database = createDatabase(pg({ connectionString: "postgres://127.0.0.1:5432/test" }), { name: uniqueName("edge") });
+    EDGE.EdgeRuntime = "edge-runtime";
+
+    const err = await database.connect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseRuntimeError);
+    expect((err as Error).message).toMatch(/Edge runtime/);
+    expect((err as Error).message).toMatch(/runtime = "nodejs"/);
+
+    const GET = database.route(async () => new Response("reached"));
+    await expect(GET(new Request("http://x/"), { params: Promise.resolve({}) })).rejects.toBeInstanceOf(DatabaseRuntimeError);
+
+    const seen: unknown[] = [];
+    const v0 = nextConnectV0<any, ServerResponse>({
+      onError: (e, _q, res) => {
+        seen.push(e);
+        res.statusCode = 500;
+        res.end();
+      },
+    }).use(database).get((_q, res) => void res.end("reached"));
+    const v1 = createRouter<any, ServerResponse>().use(database).get((_q, res) => void res.end("reached"));
+    const s0 = await serveNode((req, res) => void v0(req, res));
+    const s1 = await serveNode((req, res) => void v1.run(req, res).catch((e) => {
+      seen.push(e);
+      res.statusCode = 500;
+      res.end();
+    }));
+    expect((await fetch(s0.url)).status).toBe(500);
+    expect((await fetch(s1.url)).status).toBe(500);
+    expect(seen).toHaveLength(2);
+    for (const e of seen) expect(e).toBeInstanceOf(DatabaseRuntimeError);
+    await Promise.all([s0.close(), s1.close()]);
+  });
+
+  it("the same database works once the guard is lifted (Node.js runtime)", async () => {
+    const database = createDatabase(pg({ connectionString: "postgres://postgres@127.0.0.1:5432/test", max: 1 }), { name: uniqueName("edge_ok") });
+    EDGE.EdgeRuntime = "edge-runtime";
+    await expect(database.connect()).rejects.toBeInstanceOf(DatabaseRuntimeError);
+    delete EDGE.EdgeRuntime;
+    const { db } = await database.connect();
+    expect((await db.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+  });
+});
+
+describe("drivers load lazily", () => {
+  it("importing an adapter and defining a database does not load the driver (built package, fresh process)", () => {
+    ensureBuilt();
+    const script = `
+      import { createRequire } from "node:module";
+      const { createDatabase } = await import("./dist/index.js");
+      const { pg } = await import("./dist/pg.js");
+      const { mysql2 } = await import("./dist/mysql2.js");
+      const { mongodb } = await import("./dist/mongodb.js");
+      createDatabase(pg({ connectionString: process.env.DATABASE_URL }), { name: "a" });
+      createDatabase(mysql2({ uri: process.env.MYSQL_URL }), { name: "b" });
+      createDatabase(mongodb({ url: process.env.MONGODB_URI }), { name: "c" });
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => /node_modules\\/(pg|mysql2|mongodb)\\//.test(p));
+      const control = createRequire(import.meta.url)("pg");
+      const afterControl = Object.keys(createRequire(import.meta.url).cache).filter((p) => /node_modules\\/pg\\//.test(p));
+      console.log(JSON.stringify({ loaded: loaded.length, afterControl: afterControl.length, control: typeof control.Pool }));
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: new URL("..", import.meta.url),
+      env: { PATH: process.env.PATH },
+      encoding: "utf8",
+    });
+    const result = JSON.parse(out.trim().split("\n").pop()!);
+    expect(result.loaded).toBe(0);
+    // Control: the same check sees a driver once it is really loaded.
+    expect(result.afterControl).toBeGreaterThan(0);
+    expect(result.control).toBe("function");
+  });
+});
