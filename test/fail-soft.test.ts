@@ -14,6 +14,7 @@ import {
   DatabaseConfigError,
   DatabaseUnavailableError,
   defineAdapter,
+  type DatabaseHandle,
 } from "../src/index.js";
 import { mongodb } from "../src/adapters/mongodb.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
@@ -27,7 +28,7 @@ import { postgresUrl, uniqueName, withUrl } from "./support/postgres.js";
 afterAll(() => closeAll());
 
 describe("a bad configuration names the setting at fault", () => {
-  const cases: Array<[string, () => ReturnType<typeof createDatabase>, string, RegExp]> = [
+  const cases: Array<[string, () => DatabaseHandle<unknown, unknown>, string, RegExp]> = [
     ["pg connectionString unset", () => createDatabase(pg({ connectionString: undefined })), "connectionString", /connectionString.*undefined/],
     ["pg connectionString empty", () => createDatabase(pg({ connectionString: "" })), "connectionString", /empty string/],
     ["pg connectionString wrong scheme", () => createDatabase(pg({ connectionString: "mysql://h/db" })), "connectionString", /postgres:\/\//],
@@ -94,7 +95,7 @@ describe("a bad configuration names the setting at fault", () => {
 const CANARY = "Canary7f3e@pw:/#%x";
 const CANARY_FORMS = [CANARY, encodeURIComponent(CANARY), "Canary7f3e"];
 
-async function collectEverything(database: ReturnType<typeof createDatabase>, logger: ReturnType<typeof captureLogger>) {
+async function collectEverything(database: DatabaseHandle<unknown, unknown>, logger: ReturnType<typeof captureLogger>) {
   const texts: string[] = [];
   for (let i = 0; i < 2; i++) {
     const err = await database.connect().then(() => null, (e: unknown) => e);

@@ -96,7 +96,7 @@ const drivers: Driver[] = [
         }),
         teardown: async () => {
           const { db } = await database.connect();
-          await (db as Db).dropDatabase();
+          await (db as unknown as Db).dropDatabase();
           await closeAll();
           await target.close();
         },
@@ -198,7 +198,7 @@ describe.each(drivers)("routers with $label", (driver) => {
     const router = createEdgeRouter<Request & DatabaseRequest<typeof ctx.database>, { params: Promise<object> }>()
       .use(ctx.database)
       .get(async (req) => Response.json({ notes: await ctx.notes(req.db).list(), hasClient: req.dbClient !== undefined }));
-    const server = await serveWeb((req) => router.run(req, { params: Promise.resolve({}) }) as Promise<Response>);
+    const server = await serveWeb((req) => router.run(req as never, { params: Promise.resolve({}) }) as Promise<Response>);
     servers.push(server);
     const res = await fetch(`${server.url}/notes`);
     expect(res.status).toBe(200);
