@@ -13,7 +13,7 @@ export default defineConfig({
   // `next-db-connect` and `next-db-connect/pg` see the same classes.
   splitting: true,
   clean: true,
-  target: "node18",
+  target: "node20",
   platform: "node",
   sourcemap: false,
   // Drivers are optional peers, loaded lazily at first connect.
