@@ -1,0 +1,97 @@
+/**
+ * onConnect and connectTimeoutMs against a real server behind a TCP proxy:
+ * onConnect runs once per pool before any request gets it, a failing
+ * onConnect is a failed connect (retried after the cooldown), and a silent
+ * server answers 503 within connectTimeoutMs, with the late pool closed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeAll, createDatabase, DatabaseUnavailableError } from "../src/index.js";
+import { pg } from "../src/adapters/pg.js";
+import { captureLogger } from "./support/logger.js";
+import { pgConnectionCount, postgresUrl, uniqueName, withUrl } from "./support/postgres.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
+import { sleep, waitFor } from "./support/wait.js";
+
+afterAll(() => closeAll());
+
+describe("onConnect", () => {
+  it("runs once per pool, before the first caller gets it, however many callers", async () => {
+    const app = uniqueName("ndc_onconnect");
+    const order: string[] = [];
+    const database = createDatabase(pg({ connectionString: await postgresUrl(), application_name: app, max: 2 }), {
+      name: app,
+      logger: false,
+      onConnect: async ({ db, name }) => {
+        order.push(`onConnect:${name === app}`);
+        await db.query(`CREATE TEMP TABLE IF NOT EXISTS t (x int)`); // real work against the pool
+        await sleep(50);
+      },
+    });
+    await Promise.all(Array.from({ length: 20 }, () => database.connect().then(() => order.push("caller"))));
+    expect(order[0]).toBe("onConnect:true");
+    expect(order.filter((o) => o.startsWith("onConnect"))).toHaveLength(1);
+    expect(order.filter((o) => o === "caller")).toHaveLength(20);
+  });
+
+  it("a throwing onConnect fails the connect, closes that pool, and is retried after the cooldown", async () => {
+    const app = uniqueName("ndc_onconnect_fail");
+    let calls = 0;
+    const logger = captureLogger();
+    const database = createDatabase(pg({ connectionString: await postgresUrl(), application_name: app, max: 2 }), {
+      name: app,
+      logger,
+      retry: { cooldownMs: 150 },
+      onConnect: () => {
+        calls++;
+        if (calls === 1) throw new Error("index build failed");
+      },
+    });
+    const first = await database.connect().catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(DatabaseUnavailableError);
+    expect(logger.text()).toMatch(/index build failed/);
+    // The pool opened for the failed attempt is closed, not leaked.
+    expect(await waitFor(() => pgConnectionCount(app), (n) => n === 0, 3000)).toBe(0);
+    // Inside the cooldown: fail fast, no new attempt.
+    await expect(database.connect()).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(calls).toBe(1);
+    await sleep(200);
+    await database.connect();
+    expect(calls).toBe(2);
+    expect(database.stats()).toMatchObject({ connects: 1, failures: 1, state: "connected" });
+  });
+});
+
+describe("connectTimeoutMs", () => {
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    const url = new URL(await postgresUrl());
+    proxy = new TcpProxy(url.hostname, Number(url.port || 5432));
+    await proxy.up();
+  });
+  afterAll(() => proxy.down());
+
+  it("a silent server answers 503 within the timeout; control: the driver alone waits until its own timeout", async () => {
+    proxy.blackhole(true);
+    const url = withUrl(await postgresUrl(), { port: proxy.port });
+    const database = createDatabase(pg({ connectionString: url, connectionTimeoutMillis: 5000 }), {
+      name: uniqueName("ndc_timeout"),
+      logger: false,
+      connectTimeoutMs: 300,
+    });
+    const started = Date.now();
+    const err = await database.connect().catch((e: unknown) => e);
+    const ours = Date.now() - started;
+    expect(err).toBeInstanceOf(DatabaseUnavailableError);
+    expect((err as Error).message).toMatch(/timed out after 300 ms/);
+    expect(ours).toBeLessThan(1500);
+
+    // Control: the bare driver with the same settings waits for its own 5 s timeout.
+    const { default: pgDriver } = await import("pg");
+    const bare = new pgDriver.Pool({ connectionString: url, connectionTimeoutMillis: 1500 });
+    const bareStart = Date.now();
+    await bare.query("SELECT 1").catch(() => {});
+    expect(Date.now() - bareStart).toBeGreaterThanOrEqual(1400);
+    await bare.end();
+    proxy.blackhole(false);
+  });
+});
