@@ -1,5 +1,5 @@
-import { runInScope } from "../src/request-scope.js";
-import { asUnavailable, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { DatabaseUnavailableError } from "../src/errors.js";
+import { acquireForRequest, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
 import { writeUnavailable, type NodeResponse } from "./unavailable-response.js";
 
 export interface ApiRequestLike {
@@ -21,27 +21,15 @@ export function createApiWrapper(bound: BoundDatabase) {
     handler: (req: Req & { db: unknown; dbClient: unknown }, res: Res) => R | Promise<R>,
   ) {
     return async function apiRoute(req: Req, res: Res): Promise<R | undefined> {
-      let connection;
-      try {
-        connection = await bound.lifecycle.acquire(bound.def);
-      } catch (err) {
-        const unavailable = asUnavailable(bound, err);
-        if (!unavailable) throw err;
-        writeUnavailable(res, unavailable);
-        return undefined;
-      }
+      const connection = await acquireForRequest(bound);
+      if (connection instanceof DatabaseUnavailableError) return void writeUnavailable(res, connection);
       const withDb = req as Req & { db: unknown; dbClient: unknown };
       withDb.db = connection.db;
       withDb.dbClient = connection.client;
       const scope = scopeFor(bound, connection, req, res);
-      try {
-        return await (scope ? runInScope(scope, () => handler(withDb, res)) : handler(withDb, res));
-      } catch (err) {
-        const unavailable = asUnavailable(bound, err);
-        if (!unavailable) throw err;
-        writeUnavailable(res, unavailable);
-        return undefined;
-      }
+      const result = await runHandler(bound, scope, () => handler(withDb, res));
+      if (result instanceof DatabaseUnavailableError) return void writeUnavailable(res, result);
+      return result;
     };
   };
 }

@@ -1,7 +1,7 @@
 import type { Definition } from "../src/definition.js";
 import { DatabaseUnavailableError } from "../src/errors.js";
 import type { Connection, Lifecycle } from "../src/lifecycle.js";
-import { currentScope, RequestScope, type NodeResponseLike, type RequestLike } from "../src/request-scope.js";
+import { currentScope, RequestScope, runInScope, type NodeResponseLike, type RequestLike } from "../src/request-scope.js";
 
 /** What every router layer works with: this module's definition and the shared lifecycle. */
 export interface BoundDatabase {
@@ -26,6 +26,35 @@ export function asUnavailable(bound: BoundDatabase, err: unknown): DatabaseUnava
   if (!unreachable) return null;
   bound.lifecycle.suspect(err, bound.def);
   return new DatabaseUnavailableError(bound.def.name, `database "${bound.def.name}" connection lost during the request`, 1);
+}
+
+/** The connection for a request, or the 503 to answer instead; other errors are thrown. */
+export async function acquireForRequest(bound: BoundDatabase): Promise<Connection | DatabaseUnavailableError> {
+  try {
+    return await bound.lifecycle.acquire(bound.def);
+  } catch (err) {
+    const unavailable = asUnavailable(bound, err);
+    if (!unavailable) throw err;
+    return unavailable;
+  }
+}
+
+/**
+ * Runs a handler inside the leak-guard scope. A handler that failed because
+ * the database went away gives the 503 to answer; other errors are thrown.
+ */
+export async function runHandler<R>(
+  bound: BoundDatabase,
+  scope: RequestScope | null,
+  handler: () => R | Promise<R>,
+): Promise<R | DatabaseUnavailableError> {
+  try {
+    return await (scope ? runInScope(scope, handler) : handler());
+  } catch (err) {
+    const unavailable = asUnavailable(bound, err);
+    if (!unavailable) throw err;
+    return unavailable;
+  }
 }
 
 /**

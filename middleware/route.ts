@@ -1,5 +1,5 @@
-import { runInScope } from "../src/request-scope.js";
-import { asUnavailable, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { DatabaseUnavailableError } from "../src/errors.js";
+import { acquireForRequest, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
 import { unavailableResponse } from "./unavailable-response.js";
 
 /**
@@ -31,22 +31,13 @@ export function createRouteWrapper(bound: BoundDatabase) {
     handler: (req: Request, ctx: DatabaseRouteContext<any, unknown, unknown>) => Response | Promise<Response>,
   ) {
     return async function routeHandler(req: Request, ctx?: RouteContext<any>): Promise<Response> {
-      let connection;
-      try {
-        connection = await bound.lifecycle.acquire(bound.def);
-      } catch (err) {
-        const unavailable = asUnavailable(bound, err);
-        if (!unavailable) throw err;
-        return unavailableResponse(unavailable);
-      }
+      const connection = await acquireForRequest(bound);
+      if (connection instanceof DatabaseUnavailableError) return unavailableResponse(connection);
       const context = { ...ctx, params: ctx?.params as Promise<any>, db: connection.db, dbClient: connection.client };
       const scope = scopeFor(bound, connection, req);
       try {
-        return await (scope ? runInScope(scope, () => handler(req, context)) : handler(req, context));
-      } catch (err) {
-        const unavailable = asUnavailable(bound, err);
-        if (!unavailable) throw err;
-        return unavailableResponse(unavailable);
+        const result = await runHandler(bound, scope, () => handler(req, context));
+        return result instanceof DatabaseUnavailableError ? unavailableResponse(result) : result;
       } finally {
         scope?.end();
       }
