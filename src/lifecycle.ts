@@ -1,5 +1,5 @@
 import { cooldownFor, retryAfterSeconds } from "./cooldown.js";
-import { withDeadline } from "./deadline.js";
+import { TimeoutError, withDeadline } from "./deadline.js";
 import type { Definition } from "./definition.js";
 import { DatabaseConfigError, DatabaseUnavailableError } from "./errors.js";
 import type { SafeLogger } from "./logger.js";
@@ -15,6 +15,7 @@ export interface Connection {
   readonly fingerprint: string;
   readonly log: SafeLogger;
   readonly connectedAt: number;
+  readonly closeTimeoutMs: number;
 }
 
 /**
@@ -122,6 +123,7 @@ export class Lifecycle {
         client, db, adapter, log,
         fingerprint: def.fingerprint as string,
         connectedAt: Date.now(),
+        closeTimeoutMs: options.closeTimeoutMs,
       };
       this.connection = connection;
       this.state = "connected";
@@ -190,7 +192,8 @@ export class Lifecycle {
 
   /** Ends every connection of the pool. Idempotent; the next use connects again. */
   close(): Promise<void> {
-    return (this.closing ??= (async () => {
+    if (this.closing) return this.closing;
+    const closing: Promise<void> = (async () => {
       try {
         if (this.pending) await this.pending.catch(noop);
         const c = this.connection;
@@ -203,18 +206,32 @@ export class Lifecycle {
         this.state = "idle";
         this.retryAt = 0;
         this.consecutiveFailures = 0;
-        this.closing = null;
       }
-    })());
+    })().finally(() => {
+      // Cleared here, asynchronously, and only if still ours. With nothing to
+      // close, the body above completes synchronously: clearing `closing`
+      // inside it ran *before* the assignment below, which then left a settled
+      // promise in `closing` for good, and every later acquire spun forever on
+      // `await this.closing` (a hung process after close() of an idle database).
+      if (this.closing === closing) this.closing = null;
+    });
+    this.closing = closing;
+    return closing;
   }
 
   private async closeConnection(c: Connection): Promise<void> {
     if (this.connection === c) this.connection = null;
     try {
-      await c.adapter.close(c.client);
+      // pg's pool.end() waits for every checked-out client; one leaked outside
+      // a request would otherwise hold close(), and a shutdown, forever.
+      await withDeadline(c.adapter.close(c.client), c.closeTimeoutMs, "close");
     } catch (err) {
       const { message } = describeError(err, (s) => s);
-      c.log.error(`closing the pool failed: ${message}`);
+      c.log.warn(
+        err instanceof TimeoutError
+          ? `close() gave up waiting after ${c.closeTimeoutMs} ms: connections are still checked out; they close when released`
+          : `closing the pool failed: ${message}`,
+      );
     }
   }
 

@@ -19,6 +19,11 @@ export interface DatabaseOptions<TClient = unknown, TDb = unknown> {
   /** Default timeout of `health()`, in ms. Default 2000. */
   healthTimeoutMs?: number;
   /**
+   * Longest wait of `close()` for connections still checked out, in ms; after
+   * it, `close()` resolves with a warning and they close when released. Default 5000.
+   */
+  closeTimeoutMs?: number;
+  /**
    * Runs once after each successful connect, before any request gets the pool:
    * create indexes, run a migration check, hand the pool to a platform hook.
    * If it throws, the connect counts as failed and is retried after the cooldown.
@@ -40,6 +45,7 @@ export interface ResolvedOptions {
   factor: number;
   connectTimeoutMs: number;
   healthTimeoutMs: number;
+  closeTimeoutMs: number;
   onConnect: DatabaseOptions<any, any>["onConnect"];
   leakGuard: boolean;
 }
@@ -71,6 +77,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const factor = number(name, "retry.factor", retry.factor, 2, 1, 100);
   const connectTimeoutMs = number(name, "connectTimeoutMs", o.connectTimeoutMs, 10_000, 1, 600_000);
   const healthTimeoutMs = number(name, "healthTimeoutMs", o.healthTimeoutMs, 2000, 1, 600_000);
+  const closeTimeoutMs = number(name, "closeTimeoutMs", o.closeTimeoutMs, 5000, 1, 600_000);
   if (o.onConnect !== undefined && typeof o.onConnect !== "function") {
     throw new DatabaseConfigError(name, "onConnect", `option "onConnect" must be a function.`);
   }
@@ -82,7 +89,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       typeof logger.warn !== "function" || typeof logger.error !== "function")) {
     throw new DatabaseConfigError(name, "logger", `option "logger" must have warn() and error() methods, or be false.`);
   }
-  return { name, cooldownMs, maxCooldownMs, factor, connectTimeoutMs, healthTimeoutMs, onConnect: o.onConnect, leakGuard: o.leakGuard ?? true };
+  return { name, cooldownMs, maxCooldownMs, factor, connectTimeoutMs, healthTimeoutMs, closeTimeoutMs, onConnect: o.onConnect, leakGuard: o.leakGuard ?? true };
 }
 
 function number(db: string, setting: string, value: unknown, fallback: number, min: number, max: number): number {

@@ -12,7 +12,7 @@ import { closeAll, createDatabase, DatabaseRuntimeError } from "../src/index.js"
 import { pg } from "../src/adapters/pg.js";
 import { serveNode } from "./support/http.js";
 import { uniqueName } from "./support/postgres.js";
-import { ensureBuilt } from "./support/dist.js";
+import { buildPackage, projectRoot } from "./support/build.js";
 
 const EDGE = globalThis as { EdgeRuntime?: string };
 
@@ -67,14 +67,14 @@ describe("Edge runtime guard", () => {
 });
 
 describe("drivers load lazily", () => {
-  it("importing an adapter and defining a database does not load the driver (built package, fresh process)", () => {
-    ensureBuilt();
+  it("importing an adapter and defining a database does not load the driver (built package, fresh process)", async () => {
+    const build = await buildPackage();
     const script = `
       import { createRequire } from "node:module";
-      const { createDatabase } = await import("./dist/index.js");
-      const { pg } = await import("./dist/pg.js");
-      const { mysql2 } = await import("./dist/mysql2.js");
-      const { mongodb } = await import("./dist/mongodb.js");
+      const { createDatabase } = await import(${JSON.stringify(build.esm("index"))});
+      const { pg } = await import(${JSON.stringify(build.esm("pg"))});
+      const { mysql2 } = await import(${JSON.stringify(build.esm("mysql2"))});
+      const { mongodb } = await import(${JSON.stringify(build.esm("mongodb"))});
       createDatabase(pg({ connectionString: process.env.DATABASE_URL }), { name: "a" });
       createDatabase(mysql2({ uri: process.env.MYSQL_URL }), { name: "b" });
       createDatabase(mongodb({ url: process.env.MONGODB_URI }), { name: "c" });
@@ -84,10 +84,11 @@ describe("drivers load lazily", () => {
       console.log(JSON.stringify({ loaded: loaded.length, afterControl: afterControl.length, control: typeof control.Pool }));
     `;
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-      cwd: new URL("..", import.meta.url),
+      cwd: projectRoot,
       env: { PATH: process.env.PATH },
       encoding: "utf8",
     });
+    await build.remove();
     const result = JSON.parse(out.trim().split("\n").pop()!);
     expect(result.loaded).toBe(0);
     // Control: the same check sees a driver once it is really loaded.

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { ensureBuilt } from "./support/dist.js";
+import { buildPackage } from "./support/build.js";
 import {
   DatabaseConfigError,
   DatabaseError,
@@ -30,10 +30,10 @@ describe("error classes", () => {
     expect(isDatabaseUnavailableError({ code: "DATABASE_UNAVAILABLE" })).toBe(false);
   });
 
-  it("instanceof works across the ESM and CJS copies of the built package", () => {
-    ensureBuilt();
-    const require = createRequire(import.meta.url);
-    const cjs = require("../dist/index.cjs");
+  it("instanceof works across the ESM and CJS copies of the built package", async () => {
+    const build = await buildPackage();
+    const cjs = createRequire(import.meta.url)(build.cjs("index"));
+    await build.remove();
     const fromCjs = new cjs.DatabaseUnavailableError("main", "down", 2);
     expect(fromCjs).toBeInstanceOf(DatabaseUnavailableError); // ESM-from-source class
     expect(new DatabaseConfigError("m", "s", "x")).toBeInstanceOf(cjs.DatabaseConfigError);

@@ -17,6 +17,7 @@ export interface AdapterDefinition<TClient, TDb = TClient, TTx = never> {
   /**
    * The settings that identify this client. Only a keyed hash of it is kept:
    * when it changes in dev, the old client is closed and a new one opened.
+   * Without it, a changed definition reuses the open client until restart.
    */
   config?: unknown;
   /** Strings to mask in every error, log line and report (passwords, URLs). */
@@ -41,8 +42,11 @@ export function defineAdapter<TClient, TDb = TClient, TTx = never>(
   const kind = typeof d.kind === "string" && d.kind.length > 0 ? d.kind : "custom";
   return {
     kind,
-    // The connect function's source is part of the identity: editing it in dev reconnects.
-    config: { config: d.config, connect: d.connect },
+    // The identity is the config alone, never the connect function's source:
+    // each Next.js bundle (and the ESM and CJS builds) compiles and minifies
+    // that source differently, and two bundles would then keep closing each
+    // other's pool as a "changed config" (test/single-connect.test.ts).
+    config: d.config,
     secrets: (Array.isArray(d.secrets) ? d.secrets : []).filter((s): s is string => typeof s === "string"),
     validate(name) {
       const fail = (setting: string, problem: string): never => {
@@ -70,3 +74,4 @@ export function defineAdapter<TClient, TDb = TClient, TTx = never>(
     ...(d.tracksCheckouts ? { tracksCheckouts: true } : {}),
   };
 }
+

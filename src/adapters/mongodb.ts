@@ -50,6 +50,29 @@ async function connectClient(ctx: ConnectContext, url: string, dbName: string | 
   poolCounters.set(client, new PoolCounters(client, options.maxPoolSize ?? 100));
   // The client is an EventEmitter; an 'error' with no listener would be fatal.
   client.on("error", (err: Error) => ctx.log.error(`client error: ${err.message}`));
+  // The driver emits no 'error' when the server drops its connections (restart,
+  // failover, `killOp`, network cut): it discards the dead pooled connections
+  // and, if the server stays unreachable, marks it Unknown and reconnects by
+  // itself. Without these listeners such an event would leave no trace in the
+  // log, unlike pg and mysql2 (contract 3: errors are handled *and logged*).
+  client.on("connectionClosed", (event) => {
+    if (event.reason !== "error") return; // "stale", "idle", "poolClosed": routine
+    const reason = (event as { error?: { message?: string } }).error?.message ?? "socket closed";
+    ctx.log.warn(`a pooled connection failed (${reason}); the driver discarded it`);
+  });
+  let lost = false;
+  client.on("serverDescriptionChanged", (event) => {
+    const was = event.previousDescription.type;
+    const now = event.newDescription.type;
+    if (now === "Unknown" && was !== "Unknown") {
+      lost = true;
+      const reason = event.newDescription.error?.message ?? "no reply";
+      ctx.log.error(`lost the connection to ${event.address} (${reason}); the driver reconnects`);
+    } else if (lost && was === "Unknown" && now !== "Unknown") {
+      lost = false;
+      ctx.log.info(`reconnected to ${event.address}`);
+    }
+  });
   try {
     await client.connect();
     await client.db(databaseName(ctx.name, url, dbName)).command({ ping: 1 });
