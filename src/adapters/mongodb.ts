@@ -5,6 +5,7 @@ import type { Adapter, ConnectContext, PoolStats } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
 import { hasErrorCode, NETWORK_ERROR_CODES } from "./error-codes.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
 export type { Db, MongoClient, MongoClientOptions } from "mongodb";
@@ -73,14 +74,14 @@ async function connectClient(ctx: ConnectContext, url: string, dbName: string | 
       ctx.log.info(`reconnected to ${event.address}`);
     }
   });
-  try {
-    await client.connect();
-    await client.db(databaseName(ctx.name, url, dbName)).command({ ping: 1 });
-  } catch (err) {
-    await client.close().catch(() => {});
-    throw err;
-  }
-  return client;
+  return verifyOrClose(
+    client,
+    async (c) => {
+      await c.connect();
+      await c.db(databaseName(ctx.name, url, dbName)).command({ ping: 1 });
+    },
+    (c) => c.close(),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Adapter, ConnectContext, PoolStats } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
 import { hasErrorCode, messageOf, NETWORK_ERROR_CODES } from "./error-codes.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
 export type { Pool, PoolConnection, PoolOptions } from "mysql2/promise";
@@ -30,7 +31,7 @@ export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnecti
     validate: (name) => validateMysqlConfig(name, config),
     connect: (ctx) => connectPool(ctx, config ?? {}),
     close: (pool) => pool.end(),
-    ping: (pool) => pool.query("SELECT 1"),
+    ping,
     stats: poolStats,
     isUnavailableError: isMysqlUnavailableError,
     transaction: mysqlTransaction,
@@ -50,14 +51,10 @@ async function connectPool(ctx: ConnectContext, config: Mysql2Options): Promise<
     });
   });
   trackCheckouts(pool, { name: ctx.name, log: ctx.log });
-  try {
-    await pool.query("SELECT 1");
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
-  }
-  return pool;
+  return verifyOrClose(pool, ping, (p) => p.end());
 }
+
+const ping = (pool: Pool) => pool.query("SELECT 1");
 
 /** The callback pool behind the promise wrapper: it has the events and the queues. */
 interface CorePool extends NodeJS.EventEmitter {

@@ -5,6 +5,7 @@ import type { Adapter, ConnectContext } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
 import { hasErrorCode, messageOf, NETWORK_ERROR_CODES } from "./error-codes.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
 export type { Pool, PoolClient, PoolConfig } from "pg";
@@ -35,7 +36,7 @@ export function pg(config?: PgOptions): Adapter<Pool, Pool, PoolClient> {
     validate: (name) => validatePgConfig(name, config),
     connect: (ctx) => connectPool(ctx, config ?? {}),
     close: (pool) => pool.end(),
-    ping: (pool) => pool.query("SELECT 1"),
+    ping,
     stats: (pool) => ({
       open: pool.totalCount,
       idle: pool.idleCount,
@@ -63,14 +64,10 @@ async function connectPool(ctx: ConnectContext, config: PoolConfig): Promise<Poo
     });
   });
   trackCheckouts(pool, { name: ctx.name, log: ctx.log });
-  try {
-    await pool.query("SELECT 1");
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
-  }
-  return pool;
+  return verifyOrClose(pool, ping, (p) => p.end());
 }
+
+const ping = (pool: Pool) => pool.query("SELECT 1");
 
 /**
  * Reports `await pool.connect()` checkouts to the request scope, so the leak
