@@ -70,6 +70,14 @@ export class Lifecycle {
       }
       const c = this.connection;
       if (c && c.fingerprint !== def.fingerprint) {
+        if (c.adapter.kind !== def.adapter.kind) {
+          // Legitimate when a dev edit swaps the driver; otherwise two databases
+          // share a name and would keep replacing each other's pool.
+          def.log.warn(
+            `the name "${this.name}" is used by two different databases (${c.adapter.kind} and ${def.adapter.kind}); ` +
+              `give each createDatabase() its own \`name\` option`,
+          );
+        }
         return this.fly(def, async () => {
           c.log.info("configuration changed; closing the old pool before opening a new one");
           await this.closeConnection(c);

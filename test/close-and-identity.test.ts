@@ -71,4 +71,17 @@ describe("defineAdapter identity", () => {
     expect(first.client.closed).toBe(true);
     expect(changed.stats().connects).toBe(2);
   });
+
+  it("warns when one name is used by two different kinds of database", async () => {
+    const name = uniqueName("shared_name");
+    const logger = captureLogger();
+    const make = (kind: string) =>
+      createDatabase(defineAdapter({ kind, config: kind, connect: async () => ({ kind }), close: () => {} }), { name, logger });
+    await make("alpha").connect();
+    await make("alpha").connect(); // same kind and config: reused, no warning
+    expect(logger.text()).not.toMatch(/is used by two/);
+    const { client } = await make("beta").connect();
+    expect(client).toEqual({ kind: "beta" });
+    expect(logger.text()).toMatch(/"[^"]+" is used by two different databases \(alpha and beta\); give each createDatabase\(\) its own `name`/);
+  });
 });
