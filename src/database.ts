@@ -2,6 +2,25 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DatabaseRouteContext, RouteContext } from "../middleware/route.js";
 import type { DatabaseStats, HealthReport } from "./types.js";
 
+/**
+ * What `api()` handlers get when they do not annotate `req` and `res`: the
+ * parts of Next.js's `NextApiRequest` / `NextApiResponse` that API routes use,
+ * written out so that this package's types never import "next".
+ */
+export interface PagesApiRequest extends IncomingMessage {
+  query: Partial<{ [key: string]: string | string[] }>;
+  cookies: Partial<{ [key: string]: string }>;
+  body: any;
+}
+
+export interface PagesApiResponse<T = any> extends ServerResponse {
+  send(body: T): void;
+  json(body: T): void;
+  status(statusCode: number): PagesApiResponse<T>;
+  redirect(url: string): PagesApiResponse<T>;
+  redirect(status: number, url: string): PagesApiResponse<T>;
+}
+
 /** `req.db` and `req.dbClient`, as the middleware and `api()` set them. */
 export interface DatabaseFields<TClient, TDb> {
   db: TDb;
@@ -24,7 +43,7 @@ export interface DatabaseHandle<TClient, TDb> {
   connect(): Promise<{ client: TClient; db: TDb }>;
 
   /** Wraps a Pages Router API route (no next-connect needed). */
-  api<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
+  api<Req extends IncomingMessage = PagesApiRequest, Res extends ServerResponse = PagesApiResponse>(
     handler: (req: Req & DatabaseFields<TClient, TDb>, res: Res) => unknown,
   ): (req: Req, res: Res) => Promise<void>;
 

@@ -8,7 +8,15 @@ export {
   DatabaseRuntimeError,
   isDatabaseUnavailableError,
 } from "./errors.js";
-export type { Database, DatabaseHandle, DatabaseRequest, DatabaseFields, TransactionCapable } from "./database.js";
+export type {
+  Database,
+  DatabaseHandle,
+  DatabaseRequest,
+  DatabaseFields,
+  PagesApiRequest,
+  PagesApiResponse,
+  TransactionCapable,
+} from "./database.js";
 export type { DatabaseOptions, RetryOptions } from "./options.js";
 export type { Logger } from "./logger.js";
 export type { Adapter, ConnectContext, DatabaseStats, HealthReport, LifecycleState, PoolStats } from "./types.js";

@@ -175,7 +175,7 @@ describe.each(drivers)("routers with $label", (driver) => {
 
   it("database.api(handler) without next-connect", async () => {
     const { post, get } = nodeHandlers();
-    const route = ctx.database.api(async (req, res) => (req.method === "POST" ? post(req, res) : get(req, res)));
+    const route = ctx.database.api<IncomingMessage, ServerResponse>(async (req, res) => (req.method === "POST" ? post(req, res) : get(req, res)));
     const server = await serveNode((req, res) => void route(req, res));
     servers.push(server);
     await roundTrip(server.url, `api-${driver.label}`);

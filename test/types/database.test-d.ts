@@ -103,10 +103,15 @@ describe("api(): Pages Router API routes", () => {
     });
     expectTypeOf(handler).parameter(0).toMatchTypeOf<NextApiRequest>();
   });
-  it("infers req.db without annotations", () => {
-    mysqlDb.api(async (req) => {
+  it("infers req.db and a Next-like res without annotations", () => {
+    const route = mysqlDb.api(async (req, res) => {
       expectTypeOf(req.db).toEqualTypeOf<MysqlPool>();
+      expectTypeOf(req.query).toEqualTypeOf<NextApiRequest["query"]>();
+      res.status(200).json({ ok: true });
     });
+    // Next.js calls the default export with its own request and response types.
+    const asNextHandler: (req: NextApiRequest, res: NextApiResponse) => unknown = route;
+    void asNextHandler;
   });
 });
 
