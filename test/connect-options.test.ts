@@ -9,7 +9,7 @@ import { closeAll, createDatabase, DatabaseUnavailableError } from "../src/index
 import { pg } from "../src/adapters/pg.js";
 import { captureLogger } from "./support/logger.js";
 import { pgConnectionCount, postgresUrl, uniqueName, withUrl } from "./support/postgres.js";
-import { TcpProxy } from "./support/tcp-proxy.js";
+import { proxyInFrontOf, type TcpProxy } from "./support/tcp-proxy.js";
 import { sleep, waitFor } from "./support/wait.js";
 
 afterAll(() => closeAll());
@@ -64,9 +64,7 @@ describe("onConnect", () => {
 describe("connectTimeoutMs", () => {
   let proxy: TcpProxy;
   beforeAll(async () => {
-    const url = new URL(await postgresUrl());
-    proxy = new TcpProxy(url.hostname, Number(url.port || 5432));
-    await proxy.up();
+    proxy = await proxyInFrontOf(await postgresUrl(), 5432);
   });
   afterAll(() => proxy.down());
 

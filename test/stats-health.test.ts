@@ -13,7 +13,7 @@ import { captureLogger } from "./support/logger.js";
 import { mongoTarget, type MongoTarget } from "./support/mongodb-target.js";
 import { createMysqlUser, mysqlConnectionCount, type MysqlTestUser } from "./support/mysql.js";
 import { pgConnectionCount, postgresUrl, uniqueName, withUrl } from "./support/postgres.js";
-import { TcpProxy } from "./support/tcp-proxy.js";
+import { proxyInFrontOf, type TcpProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait.js";
 
 afterAll(() => closeAll());
@@ -98,9 +98,7 @@ describe("stats() matches the server", () => {
 describe("health()", () => {
   let proxy: TcpProxy;
   beforeAll(async () => {
-    const url = new URL(await postgresUrl());
-    proxy = new TcpProxy(url.hostname, Number(url.port || 5432));
-    await proxy.up();
+    proxy = await proxyInFrontOf(await postgresUrl(), 5432);
   });
   afterAll(() => proxy.down());
 

@@ -84,3 +84,11 @@ export class TcpProxy {
     pipe(upstream, client);
   }
 }
+
+/** A started proxy in front of the server of a database URL. */
+export async function proxyInFrontOf(databaseUrl: string, defaultPort: number): Promise<TcpProxy> {
+  const url = new URL(databaseUrl);
+  const proxy = new TcpProxy(url.hostname, Number(url.port || defaultPort));
+  await proxy.up();
+  return proxy;
+}
