@@ -16,15 +16,7 @@ export interface BoundDatabase {
  */
 export function asUnavailable(bound: BoundDatabase, err: unknown): DatabaseUnavailableError | null {
   if (err instanceof DatabaseUnavailableError) return err;
-  const adapter = bound.def.adapter;
-  let unreachable = false;
-  try {
-    unreachable = adapter.isUnavailableError?.(err) === true;
-  } catch {
-    unreachable = false;
-  }
-  if (!unreachable) return null;
-  bound.lifecycle.suspect(err, bound.def);
+  if (!bound.lifecycle.suspect(err, bound.def)) return null;
   return new DatabaseUnavailableError(bound.def.name, `database "${bound.def.name}" connection lost during the request`, 1);
 }
 

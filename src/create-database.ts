@@ -38,12 +38,10 @@ export function createDatabase<A extends AnyAdapter>(
       }
       const ping = (async () => {
         const c = await lifecycle.acquire(def);
-        try {
-          await c.adapter.ping?.(c.client);
-        } catch (err) {
-          if (c.adapter.isUnavailableError?.(err)) lifecycle.suspect(err, def);
+        await Promise.resolve(c.adapter.ping?.(c.client)).catch((err: unknown) => {
+          lifecycle.suspect(err, def);
           throw err;
-        }
+        });
       })();
       await withDeadline(ping, timeoutMs, "health check");
       return report(true, performance.now() - started, null);

@@ -40,7 +40,6 @@ export class Lifecycle {
   consecutiveFailures = 0;
   leaksReleased = 0;
   lastError: DatabaseStats["lastError"] = null;
-  private lastKind = "unknown";
   private pending: Promise<Connection> | null = null;
   private pendingFingerprint: string | undefined;
   private closing: Promise<void> | null = null;
@@ -110,7 +109,6 @@ export class Lifecycle {
   private async open(def: Definition): Promise<Connection> {
     const { adapter, options, log } = def;
     this.state = "connecting";
-    this.lastKind = adapter.kind;
     const attempt = (async () => {
       const client = await adapter.connect({ name: this.name, log });
       try {
@@ -166,15 +164,24 @@ export class Lifecycle {
   }
 
   /**
-   * A request failed with a connection-level error. Mark the pool suspect so
-   * that the next caller runs a probe (which the others then share) instead
-   * of every request finding out on its own.
+   * Called with any error a request or health check ran into. True when the
+   * adapter says it means "database unreachable"; the pool is then marked
+   * suspect, so that the next caller runs a probe (which the others share)
+   * instead of every request finding out on its own.
    */
-  suspect(err: unknown, def: Definition): void {
-    if (this.connection === null || this.retryAt !== 0 || this.pending) return;
+  suspect(err: unknown, def: Definition): boolean {
+    let unreachable = false;
+    try {
+      unreachable = def.adapter.isUnavailableError?.(err) === true;
+    } catch {
+      // A throwing classifier must not turn one failed request into two.
+    }
+    if (!unreachable) return false;
+    if (this.connection === null || this.retryAt !== 0 || this.pending) return true;
     const { message, code } = describeError(err, def.redact);
     def.log.warn(`a request lost its database connection (${code ?? "error"}: ${message}); checking the database`);
     this.retryAt = Date.now();
+    return true;
   }
 
   private recordFailure(def: Definition, err: unknown, what: string): void {
@@ -243,13 +250,14 @@ export class Lifecycle {
     }
   }
 
-  stats(fallbackKind: string): DatabaseStats {
+  /** `kind` names the asking definition's adapter while no pool is open. */
+  stats(kind: string): DatabaseStats {
     const c = this.connection;
     const now = Date.now();
     return {
       name: this.name,
-      kind: c?.adapter.kind ?? (this.lastKind === "unknown" ? fallbackKind : this.lastKind),
-      state: this.retryAt > now && this.state === "connected" ? "unavailable" : this.state,
+      kind: c?.adapter.kind ?? kind,
+      state: this.state,
       connects: this.connects,
       failures: this.failures,
       consecutiveFailures: this.consecutiveFailures,

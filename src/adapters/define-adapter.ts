@@ -74,4 +74,3 @@ export function defineAdapter<TClient, TDb = TClient, TTx = never>(
     ...(d.tracksCheckouts ? { tracksCheckouts: true } : {}),
   };
 }
-
