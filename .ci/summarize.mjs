@@ -1,8 +1,10 @@
 // Prints the one line CI reads, "N passed, N failed", from vitest's JSON report.
-// A failed typecheck counts as one more failure; a missing report as one too.
+// Further arguments "name=exitStatus" are whole-run checks (typecheck, bench
+// smoke run): each counts as one passed or one failed. A missing report
+// counts as a failure.
 import { readFileSync } from "node:fs";
 
-const [file, typecheckStatus = "0"] = process.argv.slice(2);
+const [file, ...checks] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -16,6 +18,15 @@ try {
   console.error(`no test report at ${file}: ${err.message}`);
   failed = 1;
 }
-if (typecheckStatus !== "0") failed += 1;
+for (const check of checks) {
+  const at = check.lastIndexOf("=");
+  const name = check.slice(0, at);
+  const status = check.slice(at + 1);
+  if (status === "0") passed += 1;
+  else {
+    failed += 1;
+    console.error(`${name} failed (exit status ${status})`);
+  }
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed === 0 ? 0 : 1);
