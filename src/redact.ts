@@ -54,27 +54,63 @@ function safeDecode(value: string): string | undefined {
   }
 }
 
-/** Secrets inside a connection URL: the whole string and its password. */
+/**
+ * Secrets inside a connection URL: the whole string (as written and as
+ * `new URL()` prints it), the password of its userinfo, and the values of
+ * query parameters that carry credentials. Drivers read passwords from the
+ * query too: node-postgres takes `?password=`, mysql2 `?password1=` (and
+ * every other parameter), the MongoDB driver `?tlsCertificateKeyFilePassword=`
+ * and `?authMechanismProperties=AWS_SESSION_TOKEN:...`.
+ */
 export function secretsOfUrl(url: unknown): string[] {
   if (typeof url !== "string" || url.length === 0) return [];
   const found = [url];
+  try {
+    found.push(new URL(url).href);
+  } catch {
+    // not parseable: the driver will say so, and the raw string is masked
+  }
   const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*:([^/?#@]*)@/i.exec(url);
   if (match?.[1]) found.push(match[1]);
+  found.push(...credentialParams(url));
   return found;
 }
 
-/** An Error-like value turned into a short description that is safe to show. */
+const CREDENTIAL_PARAM = /pass|pwd|secret|token|credential|authmechanismproperties/i;
+
+/** Values of credential-like query parameters, raw and decoded ('+' as a space too, as URLSearchParams reads it). */
+function credentialParams(url: string): string[] {
+  const query = url.split("#", 1)[0]!.split("?").slice(1).join("?");
+  const values: string[] = [];
+  for (const pair of query.split("&")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || !CREDENTIAL_PARAM.test(safeDecode(pair.slice(0, eq)) ?? pair.slice(0, eq))) continue;
+    const raw = pair.slice(eq + 1);
+    values.push(raw);
+    const plusAsSpace = safeDecode(raw.replace(/\+/g, " "));
+    if (plusAsSpace !== undefined) values.push(plusAsSpace);
+  }
+  return values;
+}
+
+/**
+ * An Error-like value turned into a short description that is safe to show.
+ * Total: drivers and user code throw anything (null-prototype objects, Proxies,
+ * objects whose getters throw), and this runs on the error path, where a throw
+ * of its own would replace a typed error by an untyped TypeError.
+ */
 export function describeError(err: unknown, redact: Redactor): { message: string; code?: string; name?: string } {
-  if (err instanceof Error || (typeof err === "object" && err !== null && "message" in err)) {
-    const e = err as { message?: unknown; code?: unknown; name?: unknown; errno?: unknown };
-    const code = e.code ?? e.errno;
+  if (isObjectLike(err) && (isError(err) || hasKey(err, "message"))) {
+    const message = read(err, "message");
+    const code = read(err, "code") ?? read(err, "errno");
+    const name = read(err, "name");
     return {
-      message: redact(String(e.message ?? "")),
-      ...(code !== undefined && code !== null ? { code: redact(String(code)) } : {}),
-      ...(typeof e.name === "string" ? { name: e.name } : {}),
+      message: redact(message === undefined ? "" : printable(message)),
+      ...(code !== undefined && code !== null ? { code: redact(printable(code)) } : {}),
+      ...(typeof name === "string" ? { name } : {}),
     };
   }
-  return { message: redact(String(err)) };
+  return { message: redact(printable(err)) };
 }
 
 /**
@@ -87,7 +123,48 @@ export function sanitizeError(err: unknown, redact: Redactor): Error {
   const copy = new Error(message);
   if (name) copy.name = name;
   if (code !== undefined) (copy as Error & { code?: string }).code = code;
-  const stack = (err as { stack?: unknown } | null)?.stack;
+  const stack = isObjectLike(err) ? read(err, "stack") : undefined;
   copy.stack = typeof stack === "string" ? redact(stack) : `${copy.name}: ${message}`;
   return copy;
+}
+
+function isObjectLike(value: unknown): value is object {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+function isError(value: object): boolean {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false; // a Proxy's `getPrototypeOf` trap may throw
+  }
+}
+
+function hasKey(value: object, key: string): boolean {
+  try {
+    return key in value;
+  } catch {
+    return false; // a Proxy's `has` trap may throw
+  }
+}
+
+function read(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined; // a getter or a Proxy's `get` trap may throw
+  }
+}
+
+/** `String(value)`, for values that have no string form too (null prototype, throwing toString). */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return "[unprintable value]";
+    }
+  }
 }

@@ -6,6 +6,12 @@ import { show } from "../options.js";
  * never echo a string value: it may be a password or a connection string.
  */
 export class ConfigCheck {
+  /**
+   * Options the driver will read from the URL's query string, for schemes
+   * whose driver does that (see QUERY_AS_OPTIONS). Set by `url()`.
+   */
+  private fromUrl: Map<string, unknown> | undefined;
+
   constructor(
     private readonly database: string,
     private readonly adapter: string,
@@ -53,32 +59,66 @@ export class ConfigCheck {
     } catch {
       this.fail(key, "has a malformed percent-encoding in its user or password part.");
     }
+    const path = value.slice(scheme.length + 3 + authority.length).split(/[?#]/, 1)[0] ?? "";
+    try {
+      decodeURIComponent(path);
+    } catch {
+      this.fail(key, "has a malformed percent-encoding in its database name.");
+    }
+    // One host: the drivers parse it as a WHATWG URL, so an unparseable one
+    // (a raw "#", "/" or "?" in the password, a broken IPv6 literal) would
+    // otherwise surface as a 503 at every connect attempt. Several hosts
+    // (mongodb://a,b) are not WHATWG URLs; their drivers check them.
+    if (hosts.length > 0 && !hosts.includes(",") && !parsesAsUrl(value)) {
+      this.fail(key, "is not a valid URL; percent-encode any @ : / ? # in the user name and password.");
+    }
+    if (QUERY_AS_OPTIONS.has(scheme)) this.fromUrl = queryOptions(value);
     return value;
   }
 
+  /**
+   * The value the driver will use: the option itself, or, for mysql2, the
+   * URL's query parameter of that name when the option is not set to a truthy
+   * value (mysql2's own precedence rule).
+   */
+  private value(key: string): unknown {
+    return this.fromQuery(key) ? this.fromUrl!.get(key) : this.config[key];
+  }
+
+  /** True when the value checked for `key` is the one from the URL's query string. */
+  private fromQuery(key: string): boolean {
+    return !this.config[key] && this.fromUrl !== undefined && this.fromUrl.has(key);
+  }
+
   string(key: string): void {
-    const value = this.config[key];
+    const value = this.value(key);
     if (value === undefined) return;
-    if (typeof value !== "string" || value.length === 0) this.fail(key, `must be a non-empty string, got ${show(value)}.`);
+    if (typeof value !== "string" || value.length === 0) this.failAt(key, `must be a non-empty string, got ${show(value)}.`);
+  }
+
+  /** `fail()`, saying so when the value came from the URL. */
+  private failAt(key: string, problem: string): never {
+    if (!this.fromQuery(key)) this.fail(key, problem);
+    throw new DatabaseConfigError(this.database, key, `${this.adapter} option "${key}" (from the URL's query string) ${problem}`);
   }
 
   /** Strings or functions returning them (pg accepts a password function). */
   stringOrFunction(key: string): void {
-    const value = this.config[key];
+    const value = this.value(key);
     if (value === undefined || typeof value === "function") return;
-    if (typeof value !== "string") this.fail(key, `must be a string or a function, got ${show(value)}.`);
+    if (typeof value !== "string") this.failAt(key, `must be a string or a function, got ${show(value)}.`);
   }
 
   integer(key: string, min: number, max: number): void {
-    const value = this.config[key];
+    const value = this.value(key);
     if (value === undefined) return;
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      this.fail(key, `must be an integer from ${min} to ${max}, got ${show(value)}.`);
+      this.failAt(key, `must be an integer from ${min} to ${max}, got ${show(value)}.`);
     }
   }
 
   port(key: string): void {
-    const value = this.config[key];
+    const value = this.value(key);
     if (typeof value === "string" && /^\d+$/.test(value)) return this.integerString(key, Number(value));
     this.integer(key, 1, 65535);
   }
@@ -88,9 +128,49 @@ export class ConfigCheck {
   }
 
   boolean(key: string): void {
-    const value = this.config[key];
-    if (value !== undefined && typeof value !== "boolean") this.fail(key, `must be true or false, got ${show(value)}.`);
+    const value = this.value(key);
+    if (value !== undefined && typeof value !== "boolean") this.failAt(key, `must be true or false, got ${show(value)}.`);
   }
+}
+
+function parsesAsUrl(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Schemes whose driver copies the URL's query parameters into its options:
+ * mysql2 turns `mysql://h/db?connectionLimit=0` into `connectionLimit: 0`
+ * (each value JSON-parsed, else kept as a string), so a pool size written in
+ * the URL must be checked like one written as an option. The URL's own parts
+ * (host, port, user, password, database) are not taken from the query.
+ */
+const QUERY_AS_OPTIONS = new Set(["mysql", "mariadb"]);
+const URL_PARTS = new Set(["host", "port", "user", "password", "database"]);
+
+function queryOptions(url: string): Map<string, unknown> {
+  const options = new Map<string, unknown>();
+  let params: URLSearchParams;
+  try {
+    params = new URL(url).searchParams;
+  } catch {
+    return options; // the driver will reject the URL itself
+  }
+  for (const [key, raw] of params) {
+    if (URL_PARTS.has(key)) continue;
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // mysql2 keeps it as a string
+    }
+    options.set(key, value); // repeated: the last one wins, as in mysql2
+  }
+  return options;
 }
 
 /** The options object itself; `undefined` means "driver defaults". */
