@@ -27,10 +27,17 @@ export abstract class DatabaseError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (typeof value !== "object" || value === null || !(BRAND in value)) return false;
-    // `this` is the class `instanceof` was asked about.
-    if (this === DatabaseError) return true;
-    return (value as unknown as DatabaseError).code === (this as unknown as { CODE: ErrorCode }).CODE;
+    if (typeof value !== "object" || value === null) return false;
+    // Thrown values can be anything, a Proxy whose traps throw included; a
+    // type check must answer, never throw in the middle of error handling.
+    try {
+      if (!(BRAND in value)) return false;
+      // `this` is the class `instanceof` was asked about.
+      if (this === DatabaseError) return true;
+      return (value as unknown as DatabaseError).code === (this as unknown as { CODE: ErrorCode }).CODE;
+    } catch {
+      return false;
+    }
   }
 }
 

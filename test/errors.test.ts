@@ -30,6 +30,13 @@ describe("error classes", () => {
     expect(isDatabaseUnavailableError({ code: "DATABASE_UNAVAILABLE" })).toBe(false);
   });
 
+  it("instanceof answers false, never throws, for a thrown Proxy whose traps throw", () => {
+    const hostile = new Proxy({}, { has() { throw new Error("trap"); }, get() { throw new Error("trap"); } });
+    expect(hostile instanceof DatabaseError).toBe(false);
+    expect(hostile instanceof DatabaseUnavailableError).toBe(false);
+    expect(isDatabaseUnavailableError(hostile)).toBe(false);
+  });
+
   it("instanceof works across the ESM and CJS copies of the built package", async () => {
     const build = await buildPackage();
     const cjs = createRequire(import.meta.url)(build.cjs("index"));
