@@ -1,5 +1,5 @@
 import { DatabaseUnavailableError } from "../src/errors.js";
-import { acquireForRequest, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { acquireForRequest, inFlight, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
 import { writeUnavailable, type NodeResponse } from "./unavailable-response.js";
 
 export interface ApiRequestLike {
@@ -21,6 +21,7 @@ export function createApiWrapper(bound: BoundDatabase) {
     handler: (req: Req & { db: unknown; dbClient: unknown }, res: Res) => R | Promise<R>,
   ) {
     return async function apiRoute(req: Req, res: Res): Promise<R | undefined> {
+      inFlight(res);
       const connection = await acquireForRequest(bound);
       if (connection instanceof DatabaseUnavailableError) return void writeUnavailable(res, connection);
       const withDb = req as Req & { db: unknown; dbClient: unknown };

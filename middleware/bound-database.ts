@@ -2,6 +2,7 @@ import type { Definition } from "../src/definition.js";
 import { DatabaseUnavailableError } from "../src/errors.js";
 import type { Connection, Lifecycle } from "../src/lifecycle.js";
 import { currentScope, RequestScope, runInScope, type NodeResponseLike, type RequestLike } from "../src/request-scope.js";
+import { beginRequest } from "../src/shutdown.js";
 
 /** What every router layer works with: this module's definition and the shared lifecycle. */
 export interface BoundDatabase {
@@ -64,4 +65,22 @@ export function scopeFor(
   const current = currentScope();
   if (current !== undefined && current.request === request) return null;
   return new RequestScope(request, response);
+}
+
+/**
+ * Counts the request as in flight for a graceful shutdown (only once
+ * `closeOnShutdown()` is installed). A Node response ends it when it closes,
+ * and `null` is returned; for a Web handler the returned function must be
+ * called when it is done. Without the shutdown handling: `null`, at no cost.
+ */
+export function inFlight(response: unknown): (() => void) | null {
+  const end = beginRequest();
+  if (end === null) return null;
+  const res = response as Partial<NodeResponseLike> | undefined;
+  if (typeof res?.once === "function") {
+    if (res.closed === true || res.destroyed === true) end();
+    else res.once("close", end);
+    return null;
+  }
+  return end;
 }

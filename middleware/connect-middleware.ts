@@ -1,6 +1,6 @@
 import type { Connection } from "../src/lifecycle.js";
 import { runInScope, type RequestScope } from "../src/request-scope.js";
-import { asUnavailable, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { asUnavailable, inFlight, scopeFor, type BoundDatabase } from "./bound-database.js";
 import { isNodeResponse, unavailableResponse, writeUnavailable } from "./unavailable-response.js";
 
 /**
@@ -24,13 +24,29 @@ interface MutableRequest {
  */
 export function createConnectMiddleware(bound: BoundDatabase) {
   return function database(req: any, resOrCtx: any, next: Next): any {
-    const acquired = bound.lifecycle.acquire(bound.def);
-    if (!(acquired instanceof Promise)) return proceed(bound, acquired, req, resOrCtx, next);
-    return acquired.then(
-      (connection) => proceed(bound, connection, req, resOrCtx, next),
-      (err) => fail(bound, err, resOrCtx, next),
-    );
+    const done = inFlight(resOrCtx);
+    if (done === null) return serve(bound, req, resOrCtx, next);
+    // A Web handler (createEdgeRouter) is out of flight when the chain settles.
+    let result: unknown;
+    try {
+      result = serve(bound, req, resOrCtx, next);
+    } catch (err) {
+      done();
+      throw err;
+    }
+    if (isPromiseLike(result)) return Promise.resolve(result).finally(done);
+    done();
+    return result;
   };
+}
+
+function serve(bound: BoundDatabase, req: any, resOrCtx: any, next: Next): unknown {
+  const acquired = bound.lifecycle.acquire(bound.def);
+  if (!(acquired instanceof Promise)) return proceed(bound, acquired, req, resOrCtx, next);
+  return acquired.then(
+    (connection) => proceed(bound, connection, req, resOrCtx, next),
+    (err) => fail(bound, err, resOrCtx, next),
+  );
 }
 
 function proceed(bound: BoundDatabase, connection: Connection, req: MutableRequest, resOrCtx: unknown, next: Next): unknown {

@@ -1,5 +1,5 @@
 import { DatabaseUnavailableError } from "../src/errors.js";
-import { acquireForRequest, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
+import { acquireForRequest, inFlight, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
 import { unavailableResponse } from "./unavailable-response.js";
 
 /**
@@ -31,15 +31,20 @@ export function createRouteWrapper(bound: BoundDatabase) {
     handler: (req: Request, ctx: DatabaseRouteContext<any, unknown, unknown>) => Response | Promise<Response>,
   ) {
     return async function routeHandler(req: Request, ctx?: RouteContext<any>): Promise<Response> {
-      const connection = await acquireForRequest(bound);
-      if (connection instanceof DatabaseUnavailableError) return unavailableResponse(connection);
-      const context = { ...ctx, params: ctx?.params as Promise<any>, db: connection.db, dbClient: connection.client };
-      const scope = scopeFor(bound, connection, req);
+      const done = inFlight(undefined);
       try {
-        const result = await runHandler(bound, scope, () => handler(req, context));
-        return result instanceof DatabaseUnavailableError ? unavailableResponse(result) : result;
+        const connection = await acquireForRequest(bound);
+        if (connection instanceof DatabaseUnavailableError) return unavailableResponse(connection);
+        const context = { ...ctx, params: ctx?.params as Promise<any>, db: connection.db, dbClient: connection.client };
+        const scope = scopeFor(bound, connection, req);
+        try {
+          const result = await runHandler(bound, scope, () => handler(req, context));
+          return result instanceof DatabaseUnavailableError ? unavailableResponse(result) : result;
+        } finally {
+          scope?.end();
+        }
       } finally {
-        scope?.end();
+        done?.();
       }
     };
   };

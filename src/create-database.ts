@@ -1,6 +1,7 @@
 import { createApiWrapper } from "../middleware/api.js";
 import type { BoundDatabase } from "../middleware/bound-database.js";
 import { createConnectMiddleware } from "../middleware/connect-middleware.js";
+import { createErrorHandler } from "../middleware/error-handler.js";
 import { createRouteWrapper } from "../middleware/route.js";
 import type { Database } from "./database.js";
 import { withDeadline } from "./deadline.js";
@@ -38,7 +39,7 @@ export function createDatabase<A extends AnyAdapter>(
       }
       const ping = (async () => {
         const c = await lifecycle.acquire(def);
-        await Promise.resolve(c.adapter.ping?.(c.client)).catch((err: unknown) => {
+        await Promise.resolve(c.adapter.ping?.(c.client, timeoutMs)).catch((err: unknown) => {
           lifecycle.suspect(err, def);
           throw err;
         });
@@ -63,6 +64,7 @@ export function createDatabase<A extends AnyAdapter>(
     connect,
     api: createApiWrapper(bound),
     route: createRouteWrapper(bound),
+    onError: createErrorHandler(bound),
     close: () => lifecycle.close(),
     stats: () => lifecycle.stats(def.kind),
     health,

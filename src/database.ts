@@ -52,6 +52,14 @@ export interface DatabaseHandle<TClient, TDb> {
     handler: (req: Req, ctx: DatabaseRouteContext<P, TDb, TClient>) => Response | Promise<Response>,
   ): (req: Req, ctx: RouteContext<P>) => Promise<Response>;
 
+  /**
+   * Error handler for next-connect v0 (`nextConnect({ onError: database.onError })`)
+   * and Express/connect (`app.use(database.onError)`, after the routes): a
+   * connection lost mid-request answers 503 with `Retry-After`; other errors go
+   * to `next(err)` (Express, connect) or answer a plain 500 (next-connect v0).
+   */
+  onError(err: unknown, req: any, res: any, next?: (err?: any) => any): unknown;
+
   /** Ends every connection. Idempotent; the next use connects again. */
   close(): Promise<void>;
 

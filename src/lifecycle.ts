@@ -1,3 +1,4 @@
+import { checkConnectionBudget } from "./connection-budget.js";
 import { cooldownFor, retryAfterSeconds } from "./cooldown.js";
 import { TimeoutError, withDeadline } from "./deadline.js";
 import type { Definition } from "./definition.js";
@@ -5,6 +6,7 @@ import { DatabaseConfigError, DatabaseUnavailableError } from "./errors.js";
 import type { SafeLogger } from "./logger.js";
 import { describeError, sanitizeError } from "./redact.js";
 import { assertNodeRuntime } from "./runtime.js";
+import { refuseIfShutDown } from "./shutdown.js";
 import type { AnyAdapter, DatabaseStats, LifecycleState, PoolStats } from "./types.js";
 
 /** An open pool and what requests need from it. */
@@ -57,6 +59,7 @@ export class Lifecycle {
     assertNodeRuntime(this.name);
     await def.prepare();
     for (;;) {
+      refuseIfShutDown(this.name);
       if (this.closing) {
         await this.closing;
         continue;
@@ -112,6 +115,9 @@ export class Lifecycle {
     const attempt = (async () => {
       const client = await adapter.connect({ name: this.name, log });
       try {
+        // On the connection the connect just verified, before any request can
+        // take a second one; bounded by its own short deadline, never fatal.
+        await checkConnectionBudget(adapter, client, options, log);
         const db = adapter.db(client);
         if (options.onConnect) await options.onConnect({ name: this.name, client, db });
         return { client, db };
@@ -151,7 +157,8 @@ export class Lifecycle {
   /** After a cooldown with a pool still open: one ping decides. */
   private async probe(def: Definition, c: Connection): Promise<Connection> {
     try {
-      await withDeadline(Promise.resolve(c.adapter.ping?.(c.client)), def.options.healthTimeoutMs, "ping");
+      const timeoutMs = def.options.healthTimeoutMs;
+      await withDeadline(Promise.resolve(c.adapter.ping?.(c.client, timeoutMs)), timeoutMs, "ping");
     } catch (err) {
       this.recordFailure(def, err, "database still unreachable");
       throw this.unavailable(this.retryAt - Date.now(), sanitizeError(err, def.redact));

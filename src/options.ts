@@ -8,6 +8,19 @@ export interface RetryOptions {
   maxCooldownMs?: number;
   /** Each consecutive failure multiplies the cooldown by this. Default 2. */
   factor?: number;
+  /**
+   * Fraction of each cooldown taken off at random (0 to 1), so that many
+   * instances that failed together do not all retry in the same instant.
+   * A cooldown is never longer than configured. Default 0.2; 0 disables.
+   */
+  jitter?: number;
+}
+
+export interface ConnectionBudgetOptions {
+  /** Warn when this pool at its max would bring usage past this fraction of the tightest limit. Default 0.8. */
+  warnAt?: number;
+  /** Longest time the check may add to the first connect, in ms; past it the check is dropped. Default 1000. */
+  timeoutMs?: number;
 }
 
 export interface DatabaseOptions<TClient = unknown, TDb = unknown> {
@@ -36,6 +49,16 @@ export interface DatabaseOptions<TClient = unknown, TDb = unknown> {
    * request ends, with a warning naming the route. Default true.
    */
   leakGuard?: boolean;
+  /**
+   * SQL adapters: after connecting, read the server's connection limits
+   * (PostgreSQL max_connections, reserved slots, role and database limits;
+   * MariaDB/MySQL max_connections, max_user_connections) and current usage,
+   * and warn once when this pool's max would push usage past `warnAt` of the
+   * tightest one. Adds one short query to the first connect (bounded by
+   * `timeoutMs`); a refused or slow query is ignored. `false`
+   * turns it off. Default on.
+   */
+  connectionBudget?: boolean | ConnectionBudgetOptions;
 }
 
 export interface ResolvedOptions {
@@ -43,11 +66,14 @@ export interface ResolvedOptions {
   cooldownMs: number;
   maxCooldownMs: number;
   factor: number;
+  jitter: number;
   connectTimeoutMs: number;
   healthTimeoutMs: number;
   closeTimeoutMs: number;
   onConnect: DatabaseOptions<any, any>["onConnect"];
   leakGuard: boolean;
+  /** `null` when the check is off. */
+  connectionBudget: Required<ConnectionBudgetOptions> | null;
 }
 
 const DEFAULT_NAME = "default";
@@ -75,6 +101,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const cooldownMs = number(name, "retry.cooldownMs", retry.cooldownMs, 1000, 0, 3_600_000);
   const maxCooldownMs = number(name, "retry.maxCooldownMs", retry.maxCooldownMs, Math.max(30_000, cooldownMs), cooldownMs, 3_600_000);
   const factor = number(name, "retry.factor", retry.factor, 2, 1, 100);
+  const jitter = number(name, "retry.jitter", retry.jitter, 0.2, 0, 1);
   const connectTimeoutMs = number(name, "connectTimeoutMs", o.connectTimeoutMs, 10_000, 1, 600_000);
   const healthTimeoutMs = number(name, "healthTimeoutMs", o.healthTimeoutMs, 2000, 1, 600_000);
   const closeTimeoutMs = number(name, "closeTimeoutMs", o.closeTimeoutMs, 5000, 1, 600_000);
@@ -84,12 +111,29 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.leakGuard !== undefined && typeof o.leakGuard !== "boolean") {
     throw new DatabaseConfigError(name, "leakGuard", `option "leakGuard" must be true or false.`);
   }
+  const connectionBudget = budgetOptions(name, o.connectionBudget);
   const logger = o.logger;
   if (logger !== undefined && logger !== false && (typeof logger !== "object" || logger === null ||
       typeof logger.warn !== "function" || typeof logger.error !== "function")) {
     throw new DatabaseConfigError(name, "logger", `option "logger" must have warn() and error() methods, or be false.`);
   }
-  return { name, cooldownMs, maxCooldownMs, factor, connectTimeoutMs, healthTimeoutMs, closeTimeoutMs, onConnect: o.onConnect, leakGuard: o.leakGuard ?? true };
+  return {
+    name, cooldownMs, maxCooldownMs, factor, jitter, connectTimeoutMs, healthTimeoutMs, closeTimeoutMs,
+    onConnect: o.onConnect, leakGuard: o.leakGuard ?? true, connectionBudget,
+  };
+}
+
+function budgetOptions(name: string, value: unknown): Required<ConnectionBudgetOptions> | null {
+  if (value === false) return null;
+  if (value === undefined || value === true) return { warnAt: 0.8, timeoutMs: 1000 };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new DatabaseConfigError(name, "connectionBudget", `option "connectionBudget" must be true, false or { warnAt, timeoutMs }, got ${show(value)}.`);
+  }
+  const o = value as ConnectionBudgetOptions;
+  return {
+    warnAt: number(name, "connectionBudget.warnAt", o.warnAt, 0.8, 0.01, 1),
+    timeoutMs: number(name, "connectionBudget.timeoutMs", o.timeoutMs, 1000, 1, 60_000),
+  };
 }
 
 function number(db: string, setting: string, value: unknown, fallback: number, min: number, max: number): number {

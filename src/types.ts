@@ -1,3 +1,4 @@
+import type { BudgetReading } from "./connection-budget.js";
 import type { SafeLogger } from "./logger.js";
 
 /** Pool figures as the driver reports them; `null` where a driver cannot tell. */
@@ -40,7 +41,12 @@ export interface Adapter<TClient = unknown, TDb = TClient, TTx = never> {
   /** What handlers get as `req.db` / `db`. */
   db(client: TClient): TDb;
   close(client: TClient): Promise<void>;
-  ping?(client: TClient): Promise<unknown>;
+  /**
+   * A cheap round trip. `timeoutMs` is how long the caller will wait: a driver
+   * that can should give up on the query itself by then, so that a ping lost
+   * in a network partition does not keep a pooled connection checked out.
+   */
+  ping?(client: TClient, timeoutMs?: number): Promise<unknown>;
   stats?(client: TClient): Partial<PoolStats>;
   /** True for errors that mean "the server is unreachable", which answer 503. */
   isUnavailableError?(err: unknown): boolean;
@@ -51,6 +57,11 @@ export interface Adapter<TClient = unknown, TDb = TClient, TTx = never> {
   readonly tracksCheckouts?: boolean;
   /** SQL adapters: run `fn` in a transaction on one pooled connection. */
   transaction?<T>(client: TClient, fn: (tx: TTx) => Promise<T>): Promise<T>;
+  /**
+   * Reads the server's connection limits and current usage, for the
+   * `connectionBudget` warning. Runs beside the connect; may reject.
+   */
+  budget?(client: TClient): Promise<BudgetReading | null>;
 }
 
 export type AnyAdapter = Adapter<any, any, any>;

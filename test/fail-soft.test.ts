@@ -50,6 +50,9 @@ describe("a bad configuration names the setting at fault", () => {
     ["name not a string", () => createDatabase(pg({}), { name: 5 as never }), "name", /"name"/],
     ["negative cooldown", () => createDatabase(pg({}), { retry: { cooldownMs: -1 } }), "retry.cooldownMs", /retry\.cooldownMs/],
     ["logger without methods", () => createDatabase(pg({}), { logger: {} as never }), "logger", /logger/],
+    ["jitter above 1", () => createDatabase(pg({}), { retry: { jitter: 1.5 } }), "retry.jitter", /retry\.jitter/],
+    ["connectionBudget not an object", () => createDatabase(pg({}), { connectionBudget: "yes" as never }), "connectionBudget", /connectionBudget/],
+    ["connectionBudget.warnAt above 1", () => createDatabase(pg({}), { connectionBudget: { warnAt: 80 } }), "connectionBudget.warnAt", /warnAt/],
     ["defineAdapter without connect", () => createDatabase(defineAdapter({ kind: "x" } as never)), "connect", /"connect" must be a function/],
   ];
 

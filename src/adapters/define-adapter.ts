@@ -1,5 +1,6 @@
 import { DatabaseConfigError } from "../errors.js";
 import { show } from "../options.js";
+import type { BudgetReading } from "../connection-budget.js";
 import type { Adapter, ConnectContext, PoolStats } from "../types.js";
 
 export interface AdapterDefinition<TClient, TDb = TClient, TTx = never> {
@@ -12,7 +13,7 @@ export interface AdapterDefinition<TClient, TDb = TClient, TTx = never> {
   /** What handlers get as `db`. Default: the client itself. */
   db?: (client: TClient) => TDb;
   /** A cheap round trip, for `health()` and for recovery after an outage. */
-  ping?: (client: TClient) => Promise<unknown> | unknown;
+  ping?: (client: TClient, timeoutMs?: number) => Promise<unknown> | unknown;
   stats?: (client: TClient) => Partial<PoolStats>;
   /**
    * The settings that identify this client. Only a keyed hash of it is kept:
@@ -28,6 +29,8 @@ export interface AdapterDefinition<TClient, TDb = TClient, TTx = never> {
   isUnavailableError?: (err: unknown) => boolean;
   transaction?: <T>(client: TClient, fn: (tx: TTx) => Promise<T>) => Promise<T>;
   tracksCheckouts?: boolean;
+  /** The server's connection limits and usage, for the `connectionBudget` warning. */
+  budget?: (client: TClient) => Promise<BudgetReading | null>;
 }
 
 /**
@@ -57,7 +60,7 @@ export function defineAdapter<TClient, TDb = TClient, TTx = never>(
       for (const key of ["connect", "close"] as const) {
         if (typeof d[key] !== "function") fail(key, `must be a function, got ${show(d[key])}.`);
       }
-      for (const key of ["db", "ping", "stats", "validate", "isUnavailableError", "transaction"] as const) {
+      for (const key of ["db", "ping", "stats", "validate", "isUnavailableError", "transaction", "budget"] as const) {
         if (d[key] !== undefined && typeof d[key] !== "function") fail(key, `must be a function, got ${show(d[key])}.`);
       }
       d.validate?.(name);
@@ -67,10 +70,11 @@ export function defineAdapter<TClient, TDb = TClient, TTx = never>(
     close: async (client) => {
       await d.close!(client);
     },
-    ...(d.ping ? { ping: async (client: TClient) => d.ping!(client) } : {}),
+    ...(d.ping ? { ping: async (client: TClient, timeoutMs?: number) => d.ping!(client, timeoutMs) } : {}),
     ...(d.stats ? { stats: d.stats } : {}),
     ...(d.isUnavailableError ? { isUnavailableError: d.isUnavailableError } : {}),
     ...(d.transaction ? { transaction: d.transaction } : {}),
     ...(d.tracksCheckouts ? { tracksCheckouts: true } : {}),
+    ...(d.budget ? { budget: d.budget } : {}),
   };
 }

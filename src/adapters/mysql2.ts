@@ -5,6 +5,7 @@ import type { Adapter, ConnectContext, PoolStats } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
 import { hasErrorCode, messageOf, NETWORK_ERROR_CODES } from "./error-codes.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { mysqlBudget } from "./mysql-budget.js";
 import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
@@ -36,6 +37,10 @@ export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnecti
     isUnavailableError: isMysqlUnavailableError,
     transaction: mysqlTransaction,
     tracksCheckouts: true,
+    budget: (pool) => {
+      const { max, open } = poolStats(pool);
+      return mysqlBudget(pool, max ?? 10, open ?? 0);
+    },
   });
 }
 
@@ -45,16 +50,53 @@ async function connectPool(ctx: ConnectContext, config: Mysql2Options): Promise<
   const pool = createPool(config);
   // mysql2's pool removes a failed connection on its first 'error' only; a
   // listener of our own keeps any later one from becoming an uncaught event.
-  corePool(pool).on("connection", (connection: NodeJS.EventEmitter) => {
+  corePool(pool).on("connection", (connection: CoreConnection) => {
     connection.on("error", (err: Error & { code?: string }) => {
       ctx.log.warn(`a pooled connection failed (${err.code ?? "error"}: ${err.message}); the pool discarded it`);
     });
+    destroyAfterQueryTimeout(connection, ctx);
   });
   trackCheckouts(pool, { name: ctx.name, log: ctx.log });
-  return verifyOrClose(pool, ping, (p) => p.end());
+  return verifyOrClose(pool, (p) => ping(p), (p) => p.end());
 }
 
-const ping = (pool: Pool) => pool.query("SELECT 1");
+/** With a timeout, mysql2 destroys the connection of a ping lost in a partition instead of keeping it checked out. */
+/** A pooled connection of the callback API, as the pool's 'connection' event passes it. */
+interface CoreConnection extends NodeJS.EventEmitter {
+  addCommand(cmd: { onResult?: (err: unknown, ...rest: unknown[]) => unknown }): unknown;
+  destroy(): void;
+}
+
+/**
+ * When a query's `timeout` fires, mysql2 answers the caller but leaves the
+ * command on the connection, waiting for a reply that may never come (a
+ * network partition): the pool counts that connection as checked out until the
+ * socket dies, which can take minutes. A few timeouts exhaust the pool, and as
+ * mysql2's queue has no time limit, every later request hangs. Found by the
+ * partition scenario (test/reliability/latency-blackhole.test.ts). The
+ * connection's state is unknown after a timeout anyway: destroy it, so the
+ * pool frees its slot and opens a fresh one when needed.
+ */
+function destroyAfterQueryTimeout(connection: CoreConnection, ctx: ConnectContext): void {
+  const addCommand = connection.addCommand;
+  if (typeof addCommand !== "function") return;
+  connection.addCommand = function addCommandWithTimeoutCleanup(cmd) {
+    const onResult = cmd?.onResult;
+    if (typeof onResult === "function") {
+      cmd.onResult = function (this: unknown, err: unknown, ...rest: unknown[]) {
+        if ((err as { code?: unknown } | null)?.code === "PROTOCOL_SEQUENCE_TIMEOUT") {
+          ctx.log.warn("a query timed out; its connection is in an unknown state and was destroyed");
+          connection.destroy();
+        }
+        return onResult.call(this, err, ...rest);
+      };
+    }
+    return addCommand.call(this, cmd);
+  };
+}
+
+const ping = (pool: Pool, timeoutMs?: number) =>
+  timeoutMs ? pool.query({ sql: "SELECT 1", timeout: timeoutMs }) : pool.query("SELECT 1");
 
 /** The callback pool behind the promise wrapper: it has the events and the queues. */
 interface CorePool extends NodeJS.EventEmitter {
@@ -133,6 +175,7 @@ const MYSQL_UNAVAILABLE_CODES = new Set([
   "ER_CONNECTION_KILLED", // MariaDB: KILL of this connection
   "ER_SERVER_GONE_ERROR",
   "ER_SERVER_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT", // the query's `timeout` fired: no answer from the server in time
 ]);
 
 const MYSQL_UNAVAILABLE_MESSAGES = /closed state|Pool is closed|Connection lost/i;

@@ -5,6 +5,7 @@ import type { Adapter, ConnectContext } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
 import { hasErrorCode, messageOf, NETWORK_ERROR_CODES } from "./error-codes.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { pgBudget } from "./pg-budget.js";
 import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
@@ -46,6 +47,7 @@ export function pg(config?: PgOptions): Adapter<Pool, Pool, PoolClient> {
     isUnavailableError: isPgUnavailableError,
     transaction: pgTransaction,
     tracksCheckouts: true,
+    budget: pgBudget,
   });
 }
 
@@ -64,10 +66,12 @@ async function connectPool(ctx: ConnectContext, config: PoolConfig): Promise<Poo
     });
   });
   trackCheckouts(pool, { name: ctx.name, log: ctx.log });
-  return verifyOrClose(pool, ping, (p) => p.end());
+  return verifyOrClose(pool, (p) => ping(p), (p) => p.end());
 }
 
-const ping = (pool: Pool) => pool.query("SELECT 1");
+/** With a timeout, the client of a ping lost in a partition is released (and discarded) by the driver. */
+const ping = (pool: Pool, timeoutMs?: number) =>
+  pool.query(timeoutMs ? ({ text: "SELECT 1", query_timeout: timeoutMs } as { text: string }) : "SELECT 1");
 
 /**
  * Reports `await pool.connect()` checkouts to the request scope, so the leak
@@ -124,8 +128,9 @@ const PG_UNAVAILABLE_CODES = new Set([
   "08000", "08001", "08003", "08004", "08006", // connection exceptions
 ]);
 
+// "Query read timeout" is `query_timeout` firing: the server did not answer in time.
 const PG_UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Cannot use a pool after calling end/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Cannot use a pool after calling end|Query read timeout/i;
 
 export function isPgUnavailableError(err: unknown): boolean {
   return hasErrorCode(err, PG_UNAVAILABLE_CODES) || PG_UNAVAILABLE_MESSAGES.test(messageOf(err));

@@ -3,13 +3,16 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 /**
  * A TCP proxy between the code under test and a database, for outages on
  * demand: `down()` stops listening (connection refused), `cutAll()` resets
- * every open connection, `blackhole(true)` accepts and never answers.
+ * every open connection, `blackhole(true)` accepts and never answers,
+ * `partition(true)` also silences the open connections, `latency(ms)` delays
+ * every chunk.
  * It counts what it accepted, which is what the database would have seen.
  */
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private holeMode = false;
+  private frozen = false;
   private latencyMs = 0;
   /** Client connections accepted since construction. */
   accepted = 0;
@@ -49,6 +52,16 @@ export class TcpProxy {
     this.holeMode = on;
   }
 
+  /**
+   * A network partition: new connections are blackholed and the open ones go
+   * silent too (bytes in either direction are dropped, nothing is closed), so
+   * a query already sent never gets its answer.
+   */
+  partition(on: boolean): void {
+    this.holeMode = on;
+    this.frozen = on;
+  }
+
   latency(ms: number): void {
     this.latencyMs = ms;
   }
@@ -77,6 +90,7 @@ export class TcpProxy {
     client.on("close", () => upstream.destroy());
     const pipe = (from: Socket, to: Socket) =>
       from.on("data", (chunk) => {
+        if (this.frozen) return;
         if (this.latencyMs > 0) setTimeout(() => to.write(chunk), this.latencyMs);
         else to.write(chunk);
       });

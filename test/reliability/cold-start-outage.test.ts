@@ -1,0 +1,146 @@
+/**
+ * Scenario 1, cold-start outage, through a real HTTP server in a child
+ * process. The database is unreachable from the very first request (the
+ * proxy in front of it refuses connections): every request answers 503 with
+ * Retry-After, fast, with no crash and no unhandled rejection. The database
+ * comes back, and the first request after the cooldown succeeds.
+ *
+ * Control: the classic cached promise (`clientPromise ??= connect()`, kept
+ * even when it rejects) answers 500 during the outage and stays broken after
+ * the database is back, until the process restarts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPackage, type Build } from "../support/build.js";
+import { startFaultApp, type FaultApp, type RouterKind } from "../support/fault-app.js";
+import { recordFigures } from "../support/figures.js";
+import { runLoad } from "../support/load.js";
+import { closeMysqlAdmin } from "../support/mysql.js";
+import { closeAdmin } from "../support/postgres.js";
+import { proxiedTargets, type ProxiedTarget } from "../support/shared-targets.js";
+import { sleep } from "../support/wait.js";
+
+const COMMAND = "npx vitest run test/reliability/cold-start-outage.test.ts";
+const COOLDOWN_MS = 300;
+const MAX_COOLDOWN_MS = 1000;
+
+let build: Build;
+beforeAll(async () => {
+  build = await buildPackage();
+}, 60_000);
+afterAll(async () => {
+  await build?.remove();
+  await closeAdmin();
+  await closeMysqlAdmin();
+});
+
+interface Poll {
+  at: number;
+  status: number;
+  retryAfter: string | null;
+}
+
+async function poll(url: string, everyMs: number, forMs: number, until?: (p: Poll) => boolean): Promise<Poll[]> {
+  const polls: Poll[] = [];
+  const end = Date.now() + forMs;
+  while (Date.now() < end) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    await res.arrayBuffer();
+    const p = { at: Date.now(), status: res.status, retryAfter: res.headers.get("retry-after") };
+    polls.push(p);
+    if (until?.(p)) break;
+    await sleep(everyMs);
+  }
+  return polls;
+}
+
+async function coldStart(target: ProxiedTarget, router: RouterKind) {
+  await target.proxy.down(); // refused from the first request on
+  const app: FaultApp = await startFaultApp({
+    build, driver: target.driver, url: target.url, app: target.app, router,
+    cooldownMs: COOLDOWN_MS, maxCooldownMs: MAX_COOLDOWN_MS, max: 5, connectTimeoutMs: 1500,
+  });
+  try {
+    const outage = await runLoad(`${app.url}/q`, { connections: 10, seconds: 2, timeoutS: 10 });
+    const first = await poll(`${app.url}/q`, 0, 1);
+    await target.proxy.up();
+    const up = Date.now();
+    const after = await poll(`${app.url}/q`, 100, router === "cached" ? 1500 : 5000, (p) => router !== "cached" && p.status === 200);
+    const report = await app.report();
+    const firstOk = after.find((p) => p.status === 200);
+    return { outage, first: first[0]!, after, up, report, crashes: app.crashes(), stderr: app.stderr(), recovery: firstOk ? firstOk.at - up : null };
+  } finally {
+    await app.stop();
+  }
+}
+
+function statusesOf(polls: Poll[], into: Record<string, number>): Record<string, number> {
+  const out = { ...into };
+  for (const p of polls) out[p.status] = (out[p.status] ?? 0) + 1;
+  return out;
+}
+
+describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("proxied", "") })))("cold-start outage: $name", ({ make }) => {
+  let target: ProxiedTarget;
+  beforeAll(async () => {
+    target = await make();
+  });
+  afterAll(async () => {
+    await target?.teardown();
+  });
+
+  it("503 with Retry-After while unreachable, no crash; the first request after the cooldown succeeds", async () => {
+    const r = await coldStart(target, "v1");
+    const polls = [r.first, ...r.after];
+    recordFigures(`1-cold-start-${target.driver}`, {
+      scenario: "1. Cold-start outage",
+      database: target.label,
+      load: `autocannon, 10 connections, 2 s while down; then 1 request / 100 ms`,
+      faults: "proxy refuses connections from the first request; back up after 2 s",
+      requests: r.outage.requests + polls.length,
+      statuses: statusesOf(polls, r.outage.statuses),
+      crashes: r.crashes,
+      unhandledRejections: r.report.unhandledRejections,
+      maxLatencyMs: r.outage.maxLatencyMs,
+      recoveryMs: r.recovery,
+      leaks: null,
+      notes: `cooldown ${COOLDOWN_MS} ms growing to ${MAX_COOLDOWN_MS} ms; ${r.report.stats.failures} connect attempts during the outage`,
+      command: COMMAND,
+    });
+    expect(r.crashes, r.stderr).toBe(0);
+    expect(r.report.unhandledRejections).toBe(0);
+    expect(Object.keys(r.outage.statuses)).toEqual(["503"]);
+    expect(r.first.status).toBe(503);
+    expect(Number(r.first.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Fail fast: far fewer connect attempts than requests.
+    expect(r.report.stats.failures).toBeLessThan(r.outage.requests / 10);
+    // After the database is back: 503s only until the cooldown ends, then the first try succeeds.
+    const firstOk = r.after.findIndex((p) => p.status === 200);
+    expect(firstOk).toBeGreaterThanOrEqual(0);
+    for (const p of r.after.slice(0, firstOk)) expect(p.status).toBe(503);
+    expect(r.recovery!).toBeLessThanOrEqual(MAX_COOLDOWN_MS + 3000);
+  }, 60_000);
+
+  it("control: the cached connect promise answers 500 and stays broken after the database is back", async () => {
+    const r = await coldStart(target, "cached");
+    const polls = [r.first, ...r.after];
+    recordFigures(`1-cold-start-${target.driver}-control`, {
+      scenario: "1. Cold-start outage (control: cached connect promise)",
+      database: target.label,
+      load: `autocannon, 10 connections, 2 s while down; then 1 request / 100 ms for 1.5 s`,
+      faults: "proxy refuses connections from the first request; back up after 2 s",
+      requests: r.outage.requests + polls.length,
+      statuses: statusesOf(polls, r.outage.statuses),
+      crashes: r.crashes,
+      unhandledRejections: r.report.unhandledRejections,
+      maxLatencyMs: r.outage.maxLatencyMs,
+      recoveryMs: r.recovery,
+      leaks: null,
+      notes: "never recovers: the rejected promise stays cached until the process restarts",
+      command: COMMAND,
+    });
+    expect(r.crashes, r.stderr).toBe(0);
+    expect(Object.keys(r.outage.statuses)).toEqual(["500"]);
+    expect(r.after.length).toBeGreaterThan(5);
+    for (const p of r.after) expect(p.status).toBe(500);
+  }, 60_000);
+});
