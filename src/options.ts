@@ -87,8 +87,8 @@ export function nameOf(options: DatabaseOptions<any, any> | undefined): string {
 export function resolveOptions(options: unknown): ResolvedOptions {
   const name = nameOf(options as DatabaseOptions);
   if (options === undefined || options === null) options = {};
-  if (typeof options !== "object") {
-    throw new DatabaseConfigError(name, "options", `createDatabase() options must be an object, got ${typeof options}.`);
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new DatabaseConfigError(name, "options", `createDatabase() options must be an object, got ${show(options)}.`);
   }
   const o = options as DatabaseOptions<any, any> & Record<string, unknown>;
   if (o.name !== undefined && (typeof o.name !== "string" || o.name.length === 0)) {

@@ -3,10 +3,13 @@
  * request, and a custom adapter's identity is its `config`, not the text of
  * its connect function (which each bundle compiles differently).
  */
+import mysqlDriver from "mysql2/promise";
 import pgDriver from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeAll, createDatabase, defineAdapter } from "../src/index.js";
+import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
+import { mysqlUrl } from "./support/mysql.js";
 import { captureLogger } from "./support/logger.js";
 import { pgConnectionCount, postgresUrl, uniqueName } from "./support/postgres.js";
 import { waitFor } from "./support/wait.js";
@@ -83,5 +86,28 @@ describe("defineAdapter identity", () => {
     const { client } = await make("beta").connect();
     expect(client).toEqual({ kind: "beta" });
     expect(logger.text()).toMatch(/"[^"]+" is used by two different databases \(alpha and beta\); give each createDatabase\(\) its own `name`/);
+  });
+});
+
+describe("a driver that writes into the config it is given", () => {
+  it("mysql2: the same config object used twice keeps one pool (mysql2 writes host, user and password back into it)", async () => {
+    const name = uniqueName("my_same_config");
+    const logger = captureLogger();
+    const config = { uri: mysqlUrl(), connectionLimit: 2 };
+    const keys = Object.keys(config).sort();
+    const first = createDatabase(mysql2(config), { name, logger });
+    await first.connect();
+    // Control on the driver itself: mysql2 mutates what it is handed.
+    const probe = { uri: mysqlUrl(), connectionLimit: 1 };
+    const bare = mysqlDriver.createPool(probe);
+    expect(Object.keys(probe).length).toBeGreaterThan(2);
+    await bare.end();
+
+    expect(Object.keys(config).sort()).toEqual(keys); // ours handed the driver a copy
+    const second = createDatabase(mysql2(config), { name, logger });
+    await second.connect();
+    expect(second.stats().connects).toBe(1);
+    expect(logger.text()).not.toMatch(/configuration changed/i);
+    await second.close();
   });
 });

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeAll, createDatabase, DatabaseUnavailableError } from "../src/index.js";
 import { pg } from "../src/adapters/pg.js";
+import { mongodb, MONGO_TIMEOUT_DEFAULTS } from "../src/adapters/mongodb.js";
+import { mongoTarget } from "./support/mongodb-target.js";
 import { captureLogger } from "./support/logger.js";
 import { pgConnectionCount, postgresUrl, uniqueName, withUrl } from "./support/postgres.js";
 import { proxyInFrontOf, type TcpProxy } from "./support/tcp-proxy.js";
@@ -91,5 +93,31 @@ describe("connectTimeoutMs", () => {
     expect(Date.now() - bareStart).toBeGreaterThanOrEqual(1400);
     await bare.end();
     proxy.blackhole(false);
+  });
+});
+
+describe("mongodb timeouts", () => {
+  it("default to 10 s instead of the driver's 30 s, unless the options or the URL set them", async () => {
+    const target = await mongoTarget();
+    try {
+      const url = (query: string) => `${target.uri.replace(/\/?(\?.*)?$/, "")}/ndc_timeouts${query}`;
+      const timeoutsOf = async (adapterUrl: string, extra: Record<string, number> = {}) => {
+        const database = createDatabase(mongodb({ url: adapterUrl, ...extra }), { name: uniqueName("mongo_timeouts"), logger: false });
+        const { client } = await database.connect();
+        const { connectTimeoutMS, serverSelectionTimeoutMS } = client.options;
+        await database.close();
+        return { connectTimeoutMS, serverSelectionTimeoutMS };
+      };
+      expect(await timeoutsOf(url(""))).toEqual(MONGO_TIMEOUT_DEFAULTS);
+      expect(await timeoutsOf(url(""), { serverSelectionTimeoutMS: 1234 })).toEqual({ connectTimeoutMS: 10_000, serverSelectionTimeoutMS: 1234 });
+      // URL keys are case-insensitive for the driver, and must win over our default.
+      expect(await timeoutsOf(url("?connecttimeoutms=2345"))).toEqual({ connectTimeoutMS: 2345, serverSelectionTimeoutMS: 10_000 });
+      // Control: the driver alone keeps its 30 s.
+      const { MongoClient } = await import("mongodb");
+      const bare = new MongoClient(url(""));
+      expect([bare.options.connectTimeoutMS, bare.options.serverSelectionTimeoutMS]).toEqual([30_000, 30_000]);
+    } finally {
+      await target.close();
+    }
   });
 });

@@ -47,7 +47,7 @@ export function mongodb(options: MongodbOptions): Adapter<MongoClient, Db> {
 async function connectClient(ctx: ConnectContext, url: string, dbName: string | undefined, options: MongoClientOptions): Promise<MongoClient> {
   const mod = await loadDriver(ctx.name, "mongodb", () => import("mongodb"));
   const MongoClientClass = pick<typeof MongoClient>(mod, "MongoClient");
-  const client = new MongoClientClass(url, options);
+  const client = new MongoClientClass(url, withTimeoutDefaults(url, options));
   poolCounters.set(client, new PoolCounters(client, options.maxPoolSize ?? 100));
   // The client is an EventEmitter; an 'error' with no listener would be fatal.
   client.on("error", (err: Error) => ctx.log.error(`client error: ${err.message}`));
@@ -82,6 +82,28 @@ async function connectClient(ctx: ConnectContext, url: string, dbName: string | 
     },
     (c) => c.close(),
   );
+}
+
+/**
+ * The driver waits 30 s by default both to connect and to select a server, so
+ * behind a blackholed network a request hangs for up to a minute before it can
+ * become a 503. 10 s, like the pg adapter's `connectionTimeoutMillis`, unless
+ * the options or the URL (where keys are case-insensitive) say otherwise; the
+ * options object would override the URL, so a default is only added when
+ * neither sets it.
+ */
+export const MONGO_TIMEOUT_DEFAULTS = { connectTimeoutMS: 10_000, serverSelectionTimeoutMS: 10_000 } as const;
+
+function withTimeoutDefaults(url: string, options: MongoClientOptions): MongoClientOptions {
+  const query = url.includes("?") ? url.slice(url.indexOf("?") + 1).split("#", 1)[0]! : "";
+  const inUrl = new Set([...new URLSearchParams(query).keys()].map((k) => k.toLowerCase()));
+  const defaults: Partial<MongoClientOptions> = {};
+  for (const [key, value] of Object.entries(MONGO_TIMEOUT_DEFAULTS)) {
+    if ((options as Record<string, unknown>)[key] === undefined && !inUrl.has(key.toLowerCase())) {
+      (defaults as Record<string, number>)[key] = value;
+    }
+  }
+  return { ...defaults, ...options };
 }
 
 /**

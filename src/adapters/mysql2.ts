@@ -47,7 +47,10 @@ export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnecti
 async function connectPool(ctx: ConnectContext, config: Mysql2Options): Promise<Pool> {
   const mod = await loadDriver(ctx.name, "mysql2", () => import("mysql2/promise"));
   const createPool = pick<(options: PoolOptions) => Pool>(mod, "createPool");
-  const pool = createPool(config);
+  // A copy: mysql2 writes the parsed host, user and password back into the
+  // object it is given, which would change the user's config (and with it the
+  // fingerprint, so an unchanged config would look changed on the next use).
+  const pool = createPool({ ...config });
   // mysql2's pool removes a failed connection on its first 'error' only; a
   // listener of our own keeps any later one from becoming an uncaught event.
   corePool(pool).on("connection", (connection: CoreConnection) => {
@@ -192,7 +195,9 @@ function validateMysqlConfig(name: string, config: unknown): void {
   check.string("host");
   check.string("user");
   check.string("database");
-  check.stringOrFunction("password");
+  // Unlike pg, mysql2 has no password callback: a function would fail at
+  // every connect as a 503 instead of once as a config error.
+  check.password("password");
   check.port("port");
   check.integer("connectionLimit", 1, MAX_POOL_SIZE);
   check.integer("maxIdle", 0, MAX_POOL_SIZE);

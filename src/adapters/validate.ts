@@ -102,6 +102,16 @@ export class ConfigCheck {
     throw new DatabaseConfigError(this.database, key, `${this.adapter} option "${key}" (from the URL's query string) ${problem}`);
   }
 
+  /**
+   * A password: any string, the empty one included. The message names only
+   * the type, since even a mistyped password (a number) is a secret.
+   */
+  password(key: string): void {
+    const value = this.value(key);
+    if (value === undefined) return;
+    if (typeof value !== "string") this.failAt(key, `must be a string, got ${Array.isArray(value) ? "an array" : `a ${typeof value}`}.`);
+  }
+
   /** Strings or functions returning them (pg accepts a password function). */
   stringOrFunction(key: string): void {
     const value = this.value(key);
