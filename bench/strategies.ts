@@ -1,0 +1,31 @@
+// The strategies compared, in the order every round runs them.
+import type { Driver, StrategyId } from "./app/lib/settings.js";
+
+export type { Driver, StrategyId };
+export const DRIVERS: readonly Driver[] = ["pg", "mysql2", "mongodb"];
+
+export interface Strategy {
+  id: StrategyId;
+  label: string;
+  router: "pages" | "app";
+  /** Uses a pool (all but a): held to the same pool max. */
+  pooled: boolean;
+}
+
+export const STRATEGIES: readonly Strategy[] = [
+  { id: "a", label: "a: new client per request", router: "pages", pooled: false },
+  { id: "b", label: "b: module-scope pool", router: "pages", pooled: true },
+  { id: "c", label: "c: globalThis promise (Pages)", router: "pages", pooled: true },
+  { id: "c-app", label: "c-app: globalThis promise (App)", router: "app", pooled: true },
+  { id: "d", label: "d: next-db-connect + next-connect", router: "pages", pooled: true },
+  { id: "e", label: "e: next-db-connect database.route()", router: "app", pooled: true },
+];
+
+export function routePath(strategy: StrategyId, driver: Driver): string {
+  return `/api/${strategy}/${driver}`;
+}
+
+/** The environment variable the bench app reads for a strategy's connection string. */
+export function urlVariable(driver: Driver, strategy: StrategyId): string {
+  return `BENCH_URL_${driver.toUpperCase()}_${strategy.replace("-", "_").toUpperCase()}`;
+}
