@@ -13,8 +13,5 @@ export default {
   // (preload/count-connects.mjs) counts connects on the same module instances
   // the app and the package use.
   serverExternalPackages: ["pg", "mongodb", "mysql2"],
-  // `npm run typecheck` checks these files; a second type check inside
-  // `next build` would only add a minute on a busy machine.
-  typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
 };
