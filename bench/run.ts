@@ -15,9 +15,9 @@ import { currentLoad, describeMachine } from "./lib/machine.js";
 import { buildApp, startNext, type NextServer } from "./lib/next-app.js";
 import { RESULTS_DIR } from "./lib/paths.js";
 import { killAllGroups } from "./lib/processes.js";
-import { derive, renderReport, type BenchResults, type ColdStartEntry } from "./report/render.js";
+import { coldSkipped, derive, renderReport, type BenchResults, type ColdStartEntry } from "./report/render.js";
 import { settingsFor } from "./settings.js";
-import { DRIVERS, urlVariable, type Driver } from "./strategies.js";
+import { DRIVERS, STRATEGIES, urlVariable, type Driver } from "./strategies.js";
 import { openTargets, type DriverTarget } from "./targets/index.js";
 import { LOCAL_URL } from "./targets/postgres.js";
 
@@ -92,6 +92,10 @@ async function main(): Promise<number> {
 
   log(`\n${elapsed()} 2. Cold start (${settings.coldRequests} concurrent first requests, fresh process per strategy) and 4a. RSS after ${settings.memoryRequests} requests`);
   const cold: ColdStartEntry[] = [];
+  if (phases.has("cold")) {
+    const notRun = coldSkipped(settings, STRATEGIES.map((s) => s.id));
+    if (notRun) log(`  ${notRun}`);
+  }
   for (const target of phases.has("cold") ? targets : []) {
     try {
       cold.push({

@@ -12,14 +12,24 @@ export interface Strategy {
   pooled: boolean;
 }
 
+// Pairs that are compared run next to each other in a round (c, c-nc, d,
+// d-noguard; c-app, e), so a drift within the round hits both alike.
 export const STRATEGIES: readonly Strategy[] = [
   { id: "a", label: "a: new client per request", router: "pages", pooled: false },
   { id: "b", label: "b: module-scope pool", router: "pages", pooled: true },
   { id: "c", label: "c: globalThis promise (Pages)", router: "pages", pooled: true },
-  { id: "c-app", label: "c-app: globalThis promise (App)", router: "app", pooled: true },
+  { id: "c-nc", label: "c-nc: globalThis promise + next-connect req.db", router: "pages", pooled: true },
   { id: "d", label: "d: next-db-connect + next-connect", router: "pages", pooled: true },
+  { id: "d-noguard", label: "d-noguard: d with leakGuard: false", router: "pages", pooled: true },
+  { id: "c-app", label: "c-app: globalThis promise (App)", router: "app", pooled: true },
   { id: "e", label: "e: next-db-connect database.route()", router: "app", pooled: true },
 ];
+
+/**
+ * References for the throughput ratios only (d/c-nc, d-noguard/d): no cold
+ * start of their own, as they connect exactly as c and d do.
+ */
+export const THROUGHPUT_ONLY: readonly StrategyId[] = ["c-nc", "d-noguard"];
 
 export function routePath(strategy: StrategyId, driver: Driver): string {
   return `/api/${strategy}/${driver}`;

@@ -6,10 +6,10 @@ import type { HotPathResult } from "../phases/hot-path.js";
 import type { ReevaluationResult } from "../phases/reevaluation.js";
 import type { DriverThroughput } from "../phases/throughput.js";
 import type { BenchSettings } from "../settings.js";
-import type { Driver } from "../strategies.js";
+import { THROUGHPUT_ONLY, type Driver, type StrategyId } from "../strategies.js";
 import type { Machine } from "../lib/machine.js";
 import { ratiosFor, type DriverRatios } from "./ratios.js";
-import { coldStartTable, connectCostTable, driverHeading, hotPathTable, reevaluationTable, targetsTable, throughputTable } from "./tables.js";
+import { coldStartTable, connectCostTable, driverHeading, hotPathTable, ratiosTable, reevaluationTable, targetsTable, throughputTable } from "./tables.js";
 import { checkTargets, type TargetCheck } from "./targets.js";
 
 export interface ColdStartEntry {
@@ -54,9 +54,15 @@ export function renderReport(r: BenchResults): string {
   for (const t of r.throughput) {
     const server = r.databases[t.driver]?.server ?? t.driver;
     out.push(`\n${driverHeading(t.driver, server)}\n\nThroughput (medians of ${r.settings.rounds} round(s) of ${r.settings.durationSeconds} s, ${r.settings.connections} connections):\n`);
-    out.push(throughputTable(t, r.ratios.find((x) => x.driver === t.driver)!));
+    const ratios = r.ratios.find((x) => x.driver === t.driver)!;
+    out.push(throughputTable(t, ratios));
+    if (ratios.pairs.length) out.push(`\nRatios (median of the per-round ratios; lowest–highest round):\n\n${ratiosTable(ratios)}`);
     const c = r.coldStart.find((x) => x.driver === t.driver);
-    if (c) out.push(`\nCold start (${r.settings.coldRequests} first requests, fresh process) and memory (after ${r.settings.memoryRequests} requests):\n\n${coldStartTable(c.results)}`);
+    if (c) {
+      out.push(`\nCold start (${r.settings.coldRequests} first requests, fresh process) and memory (after ${r.settings.memoryRequests} requests):\n\n${coldStartTable(c.results)}`);
+      const notRun = coldSkipped(r.settings, t.strategies.map((s) => s.strategy));
+      if (notRun) out.push(`\n${notRun}`);
+    }
   }
   if (r.connectCost.length) out.push(`\n### Connection cost outside Next.js (median of ${r.connectCost[0]!.samples})\n\n${connectCostTable(r.connectCost)}`);
   if (r.hotPath) out.push(`\n### Hot path (${r.hotPath.pool})\n\n${hotPathTable(r.hotPath)}`);
@@ -65,4 +71,16 @@ export function renderReport(r: BenchResults): string {
   for (const s of r.skipped) out.push(`\nSkipped ${s.driver}: ${s.reason}`);
   for (const f of r.failures) out.push(`\nFAILED ${f}`);
   return out.join("\n");
+}
+
+/** The sentence saying which strategies had no cold start and why, or "" when all had one. */
+export function coldSkipped(settings: BenchSettings, measured: readonly StrategyId[]): string {
+  const skipped = measured.filter((id) => !settings.coldStrategies.includes(id));
+  if (skipped.length === 0) return "";
+  const references = skipped.filter((id) => THROUGHPUT_ONLY.includes(id));
+  const others = skipped.filter((id) => !THROUGHPUT_ONLY.includes(id));
+  const parts: string[] = [];
+  if (references.length) parts.push(`${references.join(", ")}: throughput references only, their connection handling at a cold start is c's and d's`);
+  if (others.length) parts.push(`${others.join(", ")}: not in this ${settings.mode} run's cold-start set`);
+  return `No cold start for ${parts.join("; ")}.`;
 }

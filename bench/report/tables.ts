@@ -5,15 +5,16 @@ import type { HotPathResult } from "../phases/hot-path.js";
 import type { ReevaluationResult } from "../phases/reevaluation.js";
 import type { DriverThroughput } from "../phases/throughput.js";
 import { STRATEGIES, type Driver } from "../strategies.js";
-import type { DriverRatios } from "./ratios.js";
+import { COMPARISONS, type DriverRatios } from "./ratios.js";
 import type { TargetCheck } from "./targets.js";
 
 const label = (id: string) => STRATEGIES.find((s) => s.id === id)?.label ?? id;
 
-function table(header: string[], rows: Array<Array<string | number>>): string {
+/** The first `textColumns` columns are left-aligned, the figures after them right-aligned. */
+function table(header: string[], rows: Array<Array<string | number>>, textColumns = 1): string {
   return [
     `| ${header.join(" | ")} |`,
-    `| ${header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
+    `| ${header.map((_, i) => (i < textColumns ? "---" : "---:")).join(" | ")} |`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
 }
@@ -21,18 +22,35 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 export function throughputTable(result: DriverThroughput, ratios: DriverRatios): string {
   return table(
     ["strategy", "req/s", "p50 ms", "p99 ms", "errors", "driver connects", "server conns opened", "peak open", "× c", "× c per round"],
-    result.strategies.map((s) => [
-      label(s.strategy),
-      s.requestsPerSecond.toFixed(0),
-      s.p50Ms,
-      s.p99Ms,
-      s.errors,
-      s.driverConnects,
-      s.serverOpened,
-      s.serverPeak,
-      ratios.againstC[s.strategy].toFixed(3),
-      `${ratios.againstCRange[s.strategy][0]}–${ratios.againstCRange[s.strategy][1]}`,
+    result.strategies.map((s) => {
+      const vsC = ratios.againstC[s.strategy];
+      return [
+        label(s.strategy),
+        s.requestsPerSecond.toFixed(0),
+        s.p50Ms,
+        s.p99Ms,
+        s.errors,
+        s.driverConnects,
+        s.serverOpened,
+        s.serverPeak,
+        vsC ? vsC.median.toFixed(3) : "",
+        vsC ? `${vsC.range[0]}–${vsC.range[1]}` : "",
+      ];
+    }),
+  );
+}
+
+/** The named comparisons: median of the per-round ratios, and the lowest and highest round. */
+export function ratiosTable(ratios: DriverRatios): string {
+  return table(
+    ["ratio", "what it isolates", "median", "per round"],
+    ratios.pairs.map((p) => [
+      `${p.strategy} / ${p.against}`,
+      COMPARISONS.find((c) => c.strategy === p.strategy && c.against === p.against)?.isolates ?? "",
+      p.median.toFixed(3),
+      `${p.range[0]}–${p.range[1]}`,
     ]),
+    2,
   );
 }
 

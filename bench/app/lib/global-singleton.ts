@@ -1,6 +1,8 @@
-// Strategies c and c-app: the hand-written singleton of the usual Next.js
+// Strategies c, c-app and c-nc: the hand-written singleton of the usual Next.js
 // examples, a connect promise cached on globalThis. It is what the package is
-// measured against: same pool size, no middleware, no lifecycle bookkeeping.
+// measured against: same pool size, no lifecycle bookkeeping. c and c-app
+// await it in the handler; c-nc hands the pool to a hand-written next-connect
+// middleware (`req.db`), as apps do before they adopt the package.
 // (Like the examples, it caches a rejected promise forever; the benchmark's
 // databases stay up, so that flaw does not show here.)
 import { MongoClient, type Db } from "mongodb";
@@ -15,12 +17,12 @@ interface Cached {
   mongodb?: Promise<Db>;
 }
 
-type Slot = "c" | "c-app";
-const store = globalThis as typeof globalThis & { __benchSingletons?: Record<Slot, Cached> };
+type Slot = "c" | "c-app" | "c-nc";
+const store = globalThis as typeof globalThis & { __benchSingletons?: Partial<Record<Slot, Cached>> };
 
 function cached(slot: Slot): Cached {
-  store.__benchSingletons ??= { c: {}, "c-app": {} };
-  return store.__benchSingletons[slot];
+  store.__benchSingletons ??= {};
+  return (store.__benchSingletons[slot] ??= {});
 }
 
 async function connectPg(slot: Slot): Promise<pg.Pool> {
@@ -49,5 +51,18 @@ export function globalSingleton(slot: Slot): Record<Driver, () => Promise<unknow
     pg: async () => pgQuery(await (c.pg ??= connectPg(slot))),
     mysql2: async () => mysqlQuery(await (c.mysql2 ??= connectMysql(slot))),
     mongodb: async () => mongoQuery(await (c.mongodb ??= connectMongo(slot))),
+  };
+}
+
+/**
+ * c-nc's getters: the cached pool (MongoDB: the Db) itself, for a middleware
+ * to put on `req.db`. Same cache and connect code as c, its own slot and pools.
+ */
+export function globalPools(slot: Slot) {
+  const c = cached(slot);
+  return {
+    pg: () => (c.pg ??= connectPg(slot)),
+    mysql2: () => (c.mysql2 ??= connectMysql(slot)),
+    mongodb: () => (c.mongodb ??= connectMongo(slot)),
   };
 }

@@ -7,7 +7,7 @@
 export const DRIVERS = ["pg", "mysql2", "mongodb"] as const;
 export type Driver = (typeof DRIVERS)[number];
 
-export type StrategyId = "a" | "b" | "c" | "c-app" | "d" | "e";
+export type StrategyId = "a" | "b" | "c" | "c-nc" | "d" | "d-noguard" | "c-app" | "e";
 
 const PLACEHOLDER: Record<Driver, string> = {
   pg: "postgres://bench@127.0.0.1:1/bench",
@@ -20,7 +20,7 @@ export function urlFor(driver: Driver, strategy: StrategyId): string {
   return process.env[key] ?? PLACEHOLDER[driver];
 }
 
-/** The same pool size for b, c, d and e, so only the strategy differs. */
+/** The same pool size for every pooled strategy, so only the strategy differs. */
 export const POOL_MAX = Number(process.env.BENCH_POOL_MAX ?? 8);
 
 export const MONGO_DB = "bench";
