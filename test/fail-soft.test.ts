@@ -49,6 +49,11 @@ describe("a bad configuration names the setting at fault", () => {
     ["mongodb url wrong scheme", () => createDatabase(mongodb({ url: "postgres://h/db" })), "url", /mongodb:\/\//],
     ["mongodb no database name", () => createDatabase(mongodb({ url: "mongodb://h:27017" })), "dbName", /dbName/],
     ["mongodb maxPoolSize negative", () => createDatabase(mongodb({ url: "mongodb://h/db", maxPoolSize: -1 })), "maxPoolSize", /maxPoolSize/],
+    // Rejected by the driver's own parser: once a 503 retried forever, now a config error.
+    ["mongodb option the driver does not know", () => createDatabase(mongodb({ url: "mongodb://127.0.0.1:1/db", foo: 1 } as never)), "options", /driver rejected the options: option foo is not supported/],
+    ["mongodb invalid read preference", () => createDatabase(mongodb({ url: "mongodb://127.0.0.1:1/db", readPreference: "bogus" as never })), "options", /Invalid read preference mode/],
+    ["mongodb+srv with a port", () => createDatabase(mongodb({ url: "mongodb+srv://cluster.example.invalid:27017/db" })), "url", /connection string: mongodb\+srv URI cannot have port number/],
+    ["mongodb bad authMechanism, password never echoed", () => createDatabase(mongodb({ url: `mongodb://u:${encodeURIComponent(CANARY)}@127.0.0.1:1/db?authMechanism=BOGUS` })), "options", /^(?!.*Canary7f3e).*authMechanism/],
     ["no adapter", () => createDatabase(undefined as never), "adapter", /needs an adapter/],
     ["name not a string", () => createDatabase(pg({}), { name: 5 as never }), "name", /"name"/],
     ["negative cooldown", () => createDatabase(pg({}), { retry: { cooldownMs: -1 } }), "retry.cooldownMs", /retry\.cooldownMs/],

@@ -1,6 +1,6 @@
 import type { Db, MongoClient, MongoClientOptions } from "mongodb";
 import { DatabaseConfigError } from "../errors.js";
-import { secretsOfUrl } from "../redact.js";
+import { createRedactor, secretsOfUrl, type Redactor } from "../redact.js";
 import type { Adapter, ConnectContext, PoolStats } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
 import { hasErrorCode, NETWORK_ERROR_CODES } from "./error-codes.js";
@@ -23,19 +23,21 @@ export interface MongodbOptions extends MongoClientOptions {
  */
 export function mongodb(options: MongodbOptions): Adapter<MongoClient, Db> {
   const { url, dbName, ...clientOptions } = (options ?? {}) as MongodbOptions;
+  const secrets = [
+    ...secretsOfUrl(url),
+    clientOptions.auth?.password,
+    clientOptions.tlsCertificateKeyFilePassword,
+  ];
   return defineAdapter<MongoClient, Db>({
     kind: "mongodb",
     config: options,
-    secrets: [
-      ...secretsOfUrl(url),
-      clientOptions.auth?.password,
-      clientOptions.tlsCertificateKeyFilePassword,
-    ],
+    secrets,
     validate: (name) => {
       validateMongoConfig(name, options);
       databaseName(name, url as string, dbName);
     },
-    connect: (ctx) => connectClient(ctx, url as string, dbName, clientOptions),
+    connect: (ctx) =>
+      connectClient(ctx, url as string, dbName, clientOptions, createRedactor(secrets.filter((s): s is string => typeof s === "string" && s.length > 0))),
     db: (client) => client.db(databaseName("", url as string, dbName)),
     close: (client) => client.close(),
     ping: (client) => client.db("admin").command({ ping: 1 }),
@@ -44,10 +46,21 @@ export function mongodb(options: MongodbOptions): Adapter<MongoClient, Db> {
   });
 }
 
-async function connectClient(ctx: ConnectContext, url: string, dbName: string | undefined, options: MongoClientOptions): Promise<MongoClient> {
+async function connectClient(
+  ctx: ConnectContext,
+  url: string,
+  dbName: string | undefined,
+  options: MongoClientOptions,
+  redact: Redactor,
+): Promise<MongoClient> {
   const mod = await loadDriver(ctx.name, "mongodb", () => import("mongodb"));
   const MongoClientClass = pick<typeof MongoClient>(mod, "MongoClient");
-  const client = new MongoClientClass(url, withTimeoutDefaults(url, options));
+  let client: MongoClient;
+  try {
+    client = new MongoClientClass(url, withTimeoutDefaults(url, options));
+  } catch (err) {
+    throw asDriverConfigError(ctx.name, err, redact);
+  }
   poolCounters.set(client, new PoolCounters(client, options.maxPoolSize ?? 100));
   // The client is an EventEmitter; an 'error' with no listener would be fatal.
   client.on("error", (err: Error) => ctx.log.error(`client error: ${err.message}`));
@@ -82,6 +95,22 @@ async function connectClient(ctx: ConnectContext, url: string, dbName: string | 
     },
     (c) => c.close(),
   );
+}
+
+/**
+ * The driver parses the URL and options synchronously in its constructor; what
+ * it rejects there (an unknown option, an invalid read preference or auth
+ * mechanism, a port on a mongodb+srv URL) will never connect, so it is a
+ * config error, not a 503 retried forever. Other constructor errors pass through.
+ */
+const DRIVER_CONFIG_ERRORS = new Set(["MongoParseError", "MongoInvalidArgumentError"]);
+
+function asDriverConfigError(name: string, err: unknown, redact: Redactor): unknown {
+  const errorName = (err as { name?: unknown } | null)?.name;
+  if (typeof errorName !== "string" || !DRIVER_CONFIG_ERRORS.has(errorName)) return err;
+  const message = redact(String((err as { message?: unknown }).message ?? ""));
+  const setting = /\b(uri|url|scheme|host|port|srv)\b/i.test(message) ? "url" : "options";
+  return new DatabaseConfigError(name, setting, `mongodb: the driver rejected the ${setting === "url" ? "connection string" : "options"}: ${message}`);
 }
 
 /**
