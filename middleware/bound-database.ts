@@ -21,15 +21,20 @@ export function asUnavailable(bound: BoundDatabase, err: unknown): DatabaseUnava
   return new DatabaseUnavailableError(bound.def.name, `database "${bound.def.name}" connection lost during the request`, 1);
 }
 
-/** The connection for a request, or the 503 to answer instead; other errors are thrown. */
-export async function acquireForRequest(bound: BoundDatabase): Promise<Connection | DatabaseUnavailableError> {
+/** `work`'s result, or the 503 to answer when it failed because the database went away; other errors are thrown. */
+async function orUnavailable<R>(bound: BoundDatabase, work: () => R | Promise<R>): Promise<R | DatabaseUnavailableError> {
   try {
-    return await bound.lifecycle.acquire(bound.def);
+    return await work();
   } catch (err) {
     const unavailable = asUnavailable(bound, err);
     if (!unavailable) throw err;
     return unavailable;
   }
+}
+
+/** The connection for a request, or the 503 to answer instead; other errors are thrown. */
+export function acquireForRequest(bound: BoundDatabase): Promise<Connection | DatabaseUnavailableError> {
+  return orUnavailable(bound, () => bound.lifecycle.acquire(bound.def));
 }
 
 /**
@@ -41,13 +46,7 @@ export async function runHandler<R>(
   scope: RequestScope | null,
   handler: () => R | Promise<R>,
 ): Promise<R | DatabaseUnavailableError> {
-  try {
-    return await (scope ? runInScope(scope, handler) : handler());
-  } catch (err) {
-    const unavailable = asUnavailable(bound, err);
-    if (!unavailable) throw err;
-    return unavailable;
-  }
+  return orUnavailable(bound, () => (scope ? runInScope(scope, handler) : handler()));
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { DatabaseUnavailableError } from "../src/errors.js";
 import type { Connection } from "../src/lifecycle.js";
 import { runInScope, type RequestScope } from "../src/request-scope.js";
 import { asUnavailable, inFlight, scopeFor, type BoundDatabase } from "./bound-database.js";
@@ -83,19 +84,20 @@ function downstreamError(bound: BoundDatabase, err: unknown, resOrCtx: unknown, 
   if (web) scope?.end();
   const unavailable = asUnavailable(bound, err);
   if (!unavailable) throw err;
-  if (isNodeResponse(resOrCtx)) return writeUnavailable(resOrCtx, unavailable);
-  return unavailableResponse(unavailable);
+  return answerUnavailable(resOrCtx, unavailable);
 }
 
 function fail(bound: BoundDatabase, err: unknown, resOrCtx: unknown, next: Next): unknown {
   const unavailable = asUnavailable(bound, err);
-  if (unavailable) {
-    if (isNodeResponse(resOrCtx)) return writeUnavailable(resOrCtx, unavailable);
-    return unavailableResponse(unavailable);
-  }
+  if (unavailable) return answerUnavailable(resOrCtx, unavailable);
   // A config or runtime error: the app's error handler should see it.
   if (next.length > 0) return next(err);
   throw err;
+}
+
+/** The 503 the way this router answers: written to a Node response, or returned as a Web one. */
+function answerUnavailable(resOrCtx: unknown, unavailable: DatabaseUnavailableError): unknown {
+  return isNodeResponse(resOrCtx) ? writeUnavailable(resOrCtx, unavailable) : unavailableResponse(unavailable);
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

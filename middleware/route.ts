@@ -1,5 +1,7 @@
 import { DatabaseUnavailableError } from "../src/errors.js";
-import { acquireForRequest, inFlight, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
+import type { RequestScope } from "../src/request-scope.js";
+import { beginRequest } from "../src/shutdown.js";
+import { acquireForRequest, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
 import { unavailableResponse } from "./unavailable-response.js";
 
 /**
@@ -31,19 +33,17 @@ export function createRouteWrapper(bound: BoundDatabase) {
     handler: (req: Request, ctx: DatabaseRouteContext<any, unknown, unknown>) => Response | Promise<Response>,
   ) {
     return async function routeHandler(req: Request, ctx?: RouteContext<any>): Promise<Response> {
-      const done = inFlight(undefined);
+      const done = beginRequest(); // a Web handler is in flight until it returns
+      let scope: RequestScope | null = null;
       try {
         const connection = await acquireForRequest(bound);
         if (connection instanceof DatabaseUnavailableError) return unavailableResponse(connection);
         const context = { ...ctx, params: ctx?.params as Promise<any>, db: connection.db, dbClient: connection.client };
-        const scope = scopeFor(bound, connection, req);
-        try {
-          const result = await runHandler(bound, scope, () => handler(req, context));
-          return result instanceof DatabaseUnavailableError ? unavailableResponse(result) : result;
-        } finally {
-          scope?.end();
-        }
+        scope = scopeFor(bound, connection, req);
+        const result = await runHandler(bound, scope, () => handler(req, context));
+        return result instanceof DatabaseUnavailableError ? unavailableResponse(result) : result;
       } finally {
+        scope?.end();
         done?.();
       }
     };

@@ -63,7 +63,6 @@ async function connectPool(ctx: ConnectContext, config: Mysql2Options): Promise<
   return verifyOrClose(pool, (p) => ping(p), (p) => p.end());
 }
 
-/** With a timeout, mysql2 destroys the connection of a ping lost in a partition instead of keeping it checked out. */
 /** A pooled connection of the callback API, as the pool's 'connection' event passes it. */
 interface CoreConnection extends NodeJS.EventEmitter {
   addCommand(cmd: { onResult?: (err: unknown, ...rest: unknown[]) => unknown }): unknown;
@@ -98,6 +97,7 @@ function destroyAfterQueryTimeout(connection: CoreConnection, ctx: ConnectContex
   };
 }
 
+/** With a timeout, the connection of a ping lost in a partition is destroyed (see above) instead of staying checked out. */
 const ping = (pool: Pool, timeoutMs?: number) =>
   timeoutMs ? pool.query({ sql: "SELECT 1", timeout: timeoutMs }) : pool.query("SELECT 1");
 
