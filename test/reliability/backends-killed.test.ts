@@ -12,39 +12,24 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, projectRoot, type Build } from "../support/build.js";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../support/build.js";
 import { startFaultApp } from "../support/fault-app.js";
-import { recordFigures } from "../support/figures.js";
+import { countStatuses, recordFigures } from "../support/figures.js";
 import { runLoad } from "../support/load.js";
-import { closeMysqlAdmin } from "../support/mysql.js";
-import { closeAdmin, pgConnectionCount, postgresUrl, uniqueName } from "../support/postgres.js";
-import { proxiedTargets, type ProxiedTarget } from "../support/shared-targets.js";
+import { pgConnectionCount, postgresUrl, uniqueName } from "../support/postgres.js";
+import { builtPackageForFile, describeEachProxiedTarget } from "../support/shared-targets.js";
 import { sleep, waitFor } from "../support/wait.js";
 
 const COMMAND = "npx vitest run test/reliability/backends-killed.test.ts";
 
-let build: Build;
-beforeAll(async () => {
-  build = await buildPackage();
-}, 60_000);
-afterAll(async () => {
-  await build?.remove();
-  await closeAdmin();
-  await closeMysqlAdmin();
-});
+const pkg = builtPackageForFile();
 
-describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("proxied", "") })))("backends killed: $name", ({ make }) => {
-  let target: ProxiedTarget;
-  beforeAll(async () => {
-    target = await make();
-  });
-  afterAll(async () => {
-    await target?.teardown();
-  });
+describeEachProxiedTarget("backends killed", (current) => {
 
   it("mid-query and idle kills: no crash, 200/503 only, the next requests succeed, nothing left on the server", async () => {
-    const app = await startFaultApp({ build, driver: target.driver, url: target.url, app: target.app, max: 5, cooldownMs: 200, maxCooldownMs: 1000 });
+    const target = current();
+    const app = await startFaultApp({ build: pkg.build, driver: target.driver, url: target.url, app: target.app, max: 5, cooldownMs: 200, maxCooldownMs: 1000 });
     const kills: number[] = [];
     let after: number[] = [];
     let report;
@@ -68,8 +53,7 @@ describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("pro
       await app.stop();
     }
     const left = await waitFor(() => target.serverCount(), (n) => n === 0, 5000);
-    const statuses = { ...load.statuses };
-    for (const s of after) statuses[s] = (statuses[s] ?? 0) + 1;
+    const statuses = countStatuses(after, load.statuses);
     recordFigures(`3-killed-${target.driver}`, {
       scenario: "3. Backends killed, mid-query and idle",
       database: target.label,

@@ -9,29 +9,18 @@
  * even when it rejects) answers 500 during the outage and stays broken after
  * the database is back, until the process restarts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, type Build } from "../support/build.js";
+import { expect, it } from "vitest";
 import { startFaultApp, type FaultApp, type RouterKind } from "../support/fault-app.js";
-import { recordFigures } from "../support/figures.js";
+import { countStatuses, recordFigures } from "../support/figures.js";
 import { runLoad } from "../support/load.js";
-import { closeMysqlAdmin } from "../support/mysql.js";
-import { closeAdmin } from "../support/postgres.js";
-import { proxiedTargets, type ProxiedTarget } from "../support/shared-targets.js";
+import { builtPackageForFile, describeEachProxiedTarget, type ProxiedTarget } from "../support/shared-targets.js";
 import { sleep } from "../support/wait.js";
 
 const COMMAND = "npx vitest run test/reliability/cold-start-outage.test.ts";
 const COOLDOWN_MS = 300;
 const MAX_COOLDOWN_MS = 1000;
 
-let build: Build;
-beforeAll(async () => {
-  build = await buildPackage();
-}, 60_000);
-afterAll(async () => {
-  await build?.remove();
-  await closeAdmin();
-  await closeMysqlAdmin();
-});
+const pkg = builtPackageForFile();
 
 interface Poll {
   at: number;
@@ -56,7 +45,7 @@ async function poll(url: string, everyMs: number, forMs: number, until?: (p: Pol
 async function coldStart(target: ProxiedTarget, router: RouterKind) {
   await target.proxy.down(); // refused from the first request on
   const app: FaultApp = await startFaultApp({
-    build, driver: target.driver, url: target.url, app: target.app, router,
+    build: pkg.build, driver: target.driver, url: target.url, app: target.app, router,
     cooldownMs: COOLDOWN_MS, maxCooldownMs: MAX_COOLDOWN_MS, max: 5, connectTimeoutMs: 1500,
   });
   try {
@@ -73,22 +62,11 @@ async function coldStart(target: ProxiedTarget, router: RouterKind) {
   }
 }
 
-function statusesOf(polls: Poll[], into: Record<string, number>): Record<string, number> {
-  const out = { ...into };
-  for (const p of polls) out[p.status] = (out[p.status] ?? 0) + 1;
-  return out;
-}
 
-describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("proxied", "") })))("cold-start outage: $name", ({ make }) => {
-  let target: ProxiedTarget;
-  beforeAll(async () => {
-    target = await make();
-  });
-  afterAll(async () => {
-    await target?.teardown();
-  });
+describeEachProxiedTarget("cold-start outage", (current) => {
 
   it("503 with Retry-After while unreachable, no crash; the first request after the cooldown succeeds", async () => {
+    const target = current();
     const r = await coldStart(target, "v1");
     const polls = [r.first, ...r.after];
     recordFigures(`1-cold-start-${target.driver}`, {
@@ -97,7 +75,7 @@ describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("pro
       load: `autocannon, 10 connections, 2 s while down; then 1 request / 100 ms`,
       faults: "proxy refuses connections from the first request; back up after 2 s",
       requests: r.outage.requests + polls.length,
-      statuses: statusesOf(polls, r.outage.statuses),
+      statuses: countStatuses(polls.map((p) => p.status), r.outage.statuses),
       crashes: r.crashes,
       unhandledRejections: r.report.unhandledRejections,
       maxLatencyMs: r.outage.maxLatencyMs,
@@ -121,6 +99,7 @@ describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("pro
   }, 60_000);
 
   it("control: the cached connect promise answers 500 and stays broken after the database is back", async () => {
+    const target = current();
     const r = await coldStart(target, "cached");
     const polls = [r.first, ...r.after];
     recordFigures(`1-cold-start-${target.driver}-control`, {
@@ -129,7 +108,7 @@ describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("pro
       load: `autocannon, 10 connections, 2 s while down; then 1 request / 100 ms for 1.5 s`,
       faults: "proxy refuses connections from the first request; back up after 2 s",
       requests: r.outage.requests + polls.length,
-      statuses: statusesOf(polls, r.outage.statuses),
+      statuses: countStatuses(polls.map((p) => p.status), r.outage.statuses),
       crashes: r.crashes,
       unhandledRejections: r.report.unhandledRejections,
       maxLatencyMs: r.outage.maxLatencyMs,

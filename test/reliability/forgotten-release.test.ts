@@ -29,7 +29,7 @@ import { createDatabase } from "../../src/index.js";
 import { mongodb } from "../../src/adapters/mongodb.js";
 import { mysql2 } from "../../src/adapters/mysql2.js";
 import { pg } from "../../src/adapters/pg.js";
-import { recordFigures } from "../support/figures.js";
+import { countStatuses, recordFigures } from "../support/figures.js";
 import { serveNode, serveWeb, type TestServer } from "../support/http.js";
 import { captureLogger } from "../support/logger.js";
 import { MongoWireServer } from "../support/mongo-wire/index.js";
@@ -139,11 +139,6 @@ function watchPeak(read: () => Promise<number>): () => Promise<number> {
   };
 }
 
-function countStatuses(statuses: Array<number | string>): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const s of statuses) counts[String(s)] = (counts[String(s)] ?? 0) + 1;
-  return counts;
-}
 
 afterAll(async () => {
   await closeAdmin();

@@ -10,14 +10,11 @@
  * 3. healed: the pool is not exhausted by the connections stuck in the
  *    partition; every request succeeds again.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, type Build } from "../support/build.js";
+import { afterAll, expect, it } from "vitest";
 import { startFaultApp } from "../support/fault-app.js";
-import { recordFigures } from "../support/figures.js";
+import { countStatuses, recordFigures } from "../support/figures.js";
 import { runLoad } from "../support/load.js";
-import { closeMysqlAdmin } from "../support/mysql.js";
-import { closeAdmin } from "../support/postgres.js";
-import { proxiedTargets, type ProxiedTarget } from "../support/shared-targets.js";
+import { builtPackageForFile, describeEachProxiedTarget } from "../support/shared-targets.js";
 import { sleep } from "../support/wait.js";
 
 const COMMAND = "npx vitest run test/reliability/latency-blackhole.test.ts";
@@ -26,30 +23,19 @@ const QUERY_TIMEOUT_MS = 1500;
 /** Client-side timeout: a request still running at this point hangs. */
 const CLIENT_TIMEOUT_S = 10;
 
-let build: Build;
-beforeAll(async () => {
-  build = await buildPackage();
-}, 60_000);
-afterAll(async () => {
-  await build?.remove();
-  await closeAdmin();
-  await closeMysqlAdmin();
-});
+const pkg = builtPackageForFile();
 
-describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("proxied", "") })))("latency and blackhole: $name", ({ make }) => {
-  let target: ProxiedTarget;
-  beforeAll(async () => {
-    target = await make();
-  });
-  afterAll(async () => {
+describeEachProxiedTarget("latency and blackhole", (current) => {
+  afterAll(() => {
+    const target = current();
     target?.proxy.partition(false);
     target?.proxy.latency(0);
-    await target?.teardown();
   });
 
   it("slow: still 200; partitioned: 503 within the timeouts, no hang; healed: the pool serves again", async () => {
+    const target = current();
     const app = await startFaultApp({
-      build, driver: target.driver, url: target.url, app: target.app, max: 5,
+      build: pkg.build, driver: target.driver, url: target.url, app: target.app, max: 5,
       cooldownMs: 300, maxCooldownMs: 1000, connectTimeoutMs: CONNECT_TIMEOUT_MS, queryTimeoutMs: QUERY_TIMEOUT_MS,
     });
     const { proxy } = target;
@@ -80,9 +66,7 @@ describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("pro
       proxy.latency(0);
       await app.stop();
     }
-    const statuses: Record<string, number> = {};
-    for (const part of [slow.statuses, cut.statuses]) for (const [k, v] of Object.entries(part)) statuses[k] = (statuses[k] ?? 0) + v;
-    for (const s of healed) statuses[s] = (statuses[s] ?? 0) + 1;
+    const statuses = countStatuses(healed, slow.statuses, cut.statuses);
     recordFigures(`4-latency-blackhole-${target.driver}`, {
       scenario: "4. Latency and blackhole",
       database: target.label,

@@ -18,7 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPackage } from "../support/build.js";
 import { startFaultApp } from "../support/fault-app.js";
-import { recordFigures } from "../support/figures.js";
+import { countStatuses, recordFigures } from "../support/figures.js";
 import { buildNextFixture, nextStart } from "../support/next-app.js";
 import { adminQuery, closeAdmin, pgConnectionCount, postgresUrl, uniqueName } from "../support/postgres.js";
 import { waitFor } from "../support/wait.js";
@@ -64,8 +64,7 @@ async function sigtermWithRequestsInFlight(mode: Mode) {
     const exit = await server.exited;
     const exitMs = performance.now() - sigtermAt;
     const after = await waitFor(() => pgConnectionCount(name), (n) => n === 0, 5000);
-    const statuses: Record<string, number> = {};
-    for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const statuses = countStatuses(results.map((r) => r.status));
     return { sleeping, before, statuses, exit, exitMs, after, output: server.output(), maxMs: Math.max(...results.map((r) => r.ms)) };
   } finally {
     server.kill();

@@ -49,3 +49,14 @@ export function readAllFigures(): Array<ScenarioFigures & { id: string }> {
   }
   return files.sort().map((f) => ({ id: f.replace(/\.json$/, ""), ...JSON.parse(readFileSync(join(FIGURES_DIR, f), "utf8")) }));
 }
+
+/**
+ * Status counts for a row: counts already made (by the load generator, say),
+ * merged, plus each of `statuses` counted once.
+ */
+export function countStatuses(statuses: Iterable<number | string>, ...alreadyCounted: Array<Record<string, number>>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const part of alreadyCounted) for (const [k, v] of Object.entries(part)) counts[k] = (counts[k] ?? 0) + v;
+  for (const s of statuses) counts[String(s)] = (counts[String(s)] ?? 0) + 1;
+  return counts;
+}

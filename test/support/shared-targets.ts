@@ -1,7 +1,9 @@
-import { createMysqlUser, mysqlConnectionCount, type MysqlTestUser } from "./mysql.js";
+import { afterAll, beforeAll, describe } from "vitest";
+import { buildPackage, type Build } from "./build.js";
+import { closeMysqlAdmin, createMysqlUser, killMysqlConnections, mysqlConnectionCount, type MysqlTestUser } from "./mysql.js";
 import { MongoWireServer } from "./mongo-wire/index.js";
-import { pgConnectionCount, postgresUrl, uniqueName, withUrl } from "./postgres.js";
-import { TcpProxy } from "./tcp-proxy.js";
+import { closeAdmin, pgConnectionCount, postgresUrl, terminatePgBackends, uniqueName, withUrl } from "./postgres.js";
+import { proxyInFrontOf, type TcpProxy } from "./tcp-proxy.js";
 import type { Driver } from "./fault-app.js";
 
 /**
@@ -26,17 +28,9 @@ export interface ProxiedTarget {
   teardown(): Promise<void>;
 }
 
-async function startedProxy(host: string, port: number): Promise<TcpProxy> {
-  const proxy = new TcpProxy(host, port);
-  await proxy.up();
-  return proxy;
-}
-
 export async function proxiedPostgres(): Promise<ProxiedTarget> {
-  const { terminatePgBackends } = await import("./postgres.js");
   const base = await postgresUrl();
-  const u = new URL(base);
-  const proxy = await startedProxy(u.hostname, Number(u.port || 5432));
+  const proxy = await proxyInFrontOf(base, 5432);
   const app = uniqueName("ndc_rel_pg");
   return {
     label: "PostgreSQL", driver: "pg", app, proxy, mongo: null,
@@ -48,10 +42,9 @@ export async function proxiedPostgres(): Promise<ProxiedTarget> {
 }
 
 export async function proxiedMariadb(): Promise<ProxiedTarget> {
-  const { killMysqlConnections } = await import("./mysql.js");
   const user: MysqlTestUser = await createMysqlUser("ndc_rel");
+  const proxy = await proxyInFrontOf(user.url, 3306);
   const u = new URL(user.url);
-  const proxy = await startedProxy(u.hostname, Number(u.port || 3306));
   u.port = String(proxy.port);
   return {
     label: "MariaDB", driver: "mysql2", app: user.user, proxy, mongo: null,
@@ -68,7 +61,7 @@ export async function proxiedMariadb(): Promise<ProxiedTarget> {
 export async function proxiedMongo(): Promise<ProxiedTarget> {
   const server = new MongoWireServer();
   await server.start();
-  const proxy = await startedProxy("127.0.0.1", server.port);
+  const proxy = await proxyInFrontOf(`mongodb://127.0.0.1:${server.port}`, 27017);
   return {
     label: "MongoDB (wire server)", driver: "mongodb", app: uniqueName("ndc_rel_mongo"), proxy, mongo: server,
     url: `mongodb://127.0.0.1:${proxy.port}/ndc_fault`,
@@ -82,3 +75,35 @@ export async function proxiedMongo(): Promise<ProxiedTarget> {
 }
 
 export const proxiedTargets = [proxiedPostgres, proxiedMariadb, proxiedMongo];
+
+/**
+ * For a scenario file: the package built once (the fault app loads it in a
+ * child process), removed at the end together with the admin connections.
+ * `build` is set once the file's first hook has run.
+ */
+export function builtPackageForFile(): { readonly build: Build } {
+  const holder = {} as { build: Build };
+  beforeAll(async () => {
+    holder.build = await buildPackage();
+  }, 60_000);
+  afterAll(async () => {
+    await holder.build?.remove();
+    await closeAdmin();
+    await closeMysqlAdmin();
+  });
+  return holder;
+}
+
+/** One describe block per proxied database, its target up for the block and torn down after it. */
+export function describeEachProxiedTarget(title: string, body: (current: () => ProxiedTarget) => void): void {
+  describe.each(proxiedTargets.map((make) => ({ make, name: make.name.replace("proxied", "") })))(`${title}: $name`, ({ make }) => {
+    let target: ProxiedTarget | undefined;
+    beforeAll(async () => {
+      target = await make();
+    });
+    afterAll(async () => {
+      await target?.teardown();
+    });
+    body(() => target!);
+  });
+}
