@@ -27,11 +27,9 @@ interface ShutdownState {
   inFlight: number;
   /** Set once the pools are being closed for good: new requests get 503. */
   closed: boolean;
-  signal: NodeJS.Signals | null;
   drained: Array<() => void>;
-  installed: boolean;
   done: Promise<void> | null;
-  /** The installed drain-and-close, shared by every bundle's copy of this module. */
+  /** The installed drain-and-close, shared by every bundle's copy of this module; null until installed. */
   run: ((signal: NodeJS.Signals) => Promise<void>) | null;
 }
 
@@ -40,7 +38,7 @@ const KEY = Symbol.for("next-db-connect.shutdown.v1");
 /** Kept beside the registry on globalThis, so every bundle counts into one number. */
 function state(): ShutdownState {
   const holder = globalThis as { [KEY]?: ShutdownState };
-  return (holder[KEY] ??= { inFlight: 0, closed: false, signal: null, drained: [], installed: false, done: null, run: null });
+  return (holder[KEY] ??= { inFlight: 0, closed: false, drained: [], done: null, run: null });
 }
 
 function peek(): ShutdownState | undefined {
@@ -53,7 +51,7 @@ function peek(): ShutdownState | undefined {
  */
 export function beginRequest(): (() => void) | null {
   const s = peek();
-  if (s === undefined || !s.installed) return null;
+  if (s === undefined || s.run === null) return null;
   s.inFlight++;
   let ended = false;
   return () => {
@@ -84,8 +82,7 @@ export function refuseIfShutDown(name: string): void {
 export function closeOnShutdown(options: ShutdownOptions = {}): { shutdown(signal?: NodeJS.Signals): Promise<void> } {
   const s = state();
   const handle = { shutdown: (signal: NodeJS.Signals = "SIGTERM") => s.run!(signal) };
-  if (s.installed) return handle;
-  s.installed = true;
+  if (s.run !== null) return handle;
   const signals = options.signals ?? ["SIGTERM", "SIGINT"];
   const timeoutMs = options.timeoutMs ?? 10_000;
   const log = options.logger === false ? undefined : (options.logger ?? console);
@@ -99,7 +96,6 @@ export function closeOnShutdown(options: ShutdownOptions = {}): { shutdown(signa
 
   const run = (signal: NodeJS.Signals): Promise<void> =>
     (s.done ??= (async () => {
-      s.signal = signal;
       if (s.inFlight > 0) {
         say("info", `${signal}: waiting for ${s.inFlight} request(s) in flight before closing the database pools`);
         const drained = new Promise<void>((resolve) => s.drained.push(resolve));
