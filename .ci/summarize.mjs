@@ -14,6 +14,17 @@ try {
   failed = report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
   skipped = report.numPendingTests + (report.numTodoTests ?? 0);
   if (report.success === false && failed === 0) failed = 1; // unhandled errors fail the run too
+  // Name what failed last, beside the count, so a log's tail says which tests to look at.
+  for (const suite of report.testResults ?? []) {
+    if (suite.status === "failed" && !(suite.assertionResults ?? []).some((t) => t.status === "failed")) {
+      console.error(`failed to run: ${suite.name}${suite.message ? ` (${suite.message.split("\n")[0]})` : ""}`);
+    }
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status !== "failed") continue;
+      const why = (test.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+      console.error(`failed: ${suite.name.replace(process.cwd() + "/", "")} > ${test.fullName}${why ? `\n  ${why}` : ""}`);
+    }
+  }
 } catch (err) {
   console.error(`no test report at ${file}: ${err.message}`);
   failed = 1;

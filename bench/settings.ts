@@ -1,6 +1,6 @@
 // How long and how hard each phase runs. `--smoke` is the short run CI calls
 // (a few seconds per strategy); the full run is what BENCHMARKS.md reports.
-import type { StrategyId } from "./strategies.js";
+import type { Network, StrategyId } from "./strategies.js";
 
 export interface BenchSettings {
   mode: "full" | "smoke";
@@ -21,8 +21,20 @@ export interface BenchSettings {
    * handling at a cold start is c's and d's.
    */
   coldStrategies: StrategyId[];
+  /**
+   * Networks whose targets get the cold-start phase (a fresh `next start` per
+   * strategy, the longest phase): the smoke run checks the production-like
+   * targets' throughput and connection cost only.
+   */
+  coldNetworks: Network[];
   /** Concurrent first requests against a fresh process. */
   coldRequests: number;
+  /**
+   * Fresh processes per strategy in the cold-start phase, run in alternating
+   * order (forwards, then backwards), each strategy's time the median of them:
+   * one process per strategy is noise (1.07× in one run, 1.22× in another).
+   */
+  coldProcesses: number;
   /**
    * Strategy a opens one connection per request. Against the shared
    * PostgreSQL/MariaDB servers (max_connections 100/151, used by others at the
@@ -35,10 +47,29 @@ export interface BenchSettings {
   reevaluations: number;
   /** mitata time budget per micro-benchmark, in ms. */
   microBudgetMs: number;
+  /** Keeps-pace phase: concurrent clients, seconds per window, ABBA rounds (each side gets rounds × seconds per route). */
+  paceConnections: number;
+  paceSeconds: number;
+  paceRounds: number;
 }
 
+/**
+ * `--smoke` or the full run; `--cold-processes=N`,
+ * `--cold-strategies=c,c-app,d,e` and `--memory-requests=N` change the
+ * cold-start phase alone (for running it in a targeted way: `--phases=cold`).
+ */
 export function settingsFor(argv: string[]): BenchSettings {
-  const smoke = argv.includes("--smoke");
+  const settings = baseSettings(argv.includes("--smoke"));
+  const processes = Number(argv.find((a) => a.startsWith("--cold-processes="))?.slice("--cold-processes=".length));
+  if (Number.isInteger(processes) && processes > 0) settings.coldProcesses = processes;
+  const strategies = argv.find((a) => a.startsWith("--cold-strategies="))?.slice("--cold-strategies=".length).split(",");
+  if (strategies?.length) settings.coldStrategies = strategies as StrategyId[];
+  const memory = Number(argv.find((a) => a.startsWith("--memory-requests="))?.slice("--memory-requests=".length));
+  if (Number.isInteger(memory) && memory >= 0) settings.memoryRequests = memory;
+  return settings;
+}
+
+function baseSettings(smoke: boolean): BenchSettings {
   return smoke
     ? {
         mode: "smoke",
@@ -48,11 +79,16 @@ export function settingsFor(argv: string[]): BenchSettings {
         warmupSeconds: 1,
         poolMax: 8,
         coldStrategies: ["a", "d", "e"],
+        coldNetworks: ["local"],
         coldRequests: 200,
+        coldProcesses: 1,
         coldInFlightShared: 40,
         memoryRequests: 500,
         reevaluations: 50,
         microBudgetMs: 300,
+        paceConnections: 50,
+        paceSeconds: 2,
+        paceRounds: 1,
       }
     : {
         mode: "full",
@@ -65,10 +101,16 @@ export function settingsFor(argv: string[]): BenchSettings {
         warmupSeconds: 1,
         poolMax: 8,
         coldStrategies: ["a", "b", "c", "c-app", "d", "e"],
+        coldNetworks: ["local", "production"],
         coldRequests: 200,
+        coldProcesses: 5,
         coldInFlightShared: 40,
         memoryRequests: 10_000,
         reevaluations: 50,
         microBudgetMs: 2000,
+        // 50 clients, 10 s per side and route, in two windows of 5 s (ABBA).
+        paceConnections: 50,
+        paceSeconds: 5,
+        paceRounds: 2,
       };
 }

@@ -4,6 +4,22 @@ import type { Driver, StrategyId } from "./app/lib/settings.js";
 export type { Driver, StrategyId };
 export const DRIVERS: readonly Driver[] = ["pg", "mysql2", "mongodb"];
 
+/**
+ * Where the databases are: `local`, the servers on loopback as they are
+ * (no TLS, trust or plain passwords); `production`, private servers behind
+ * TLS and password hashing (SCRAM-SHA-256, mysql_native_password) with 1 ms
+ * added each way by a TCP proxy, what a managed database a network hop away
+ * costs per connect.
+ */
+export type Network = "local" | "production";
+export const NETWORKS: readonly Network[] = ["local", "production"];
+export const NETWORK_LABELS: Record<Network, string> = { local: "local", production: "production-like" };
+
+/** "pg", or "pg (production-like)": how a (driver, network) pair is named in the report. */
+export function targetLabel(driver: Driver, network: Network | undefined): string {
+  return network === "production" ? `${driver} (${NETWORK_LABELS.production})` : driver;
+}
+
 export interface Strategy {
   id: StrategyId;
   label: string;

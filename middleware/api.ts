@@ -1,36 +1,28 @@
-import { DatabaseUnavailableError } from "../src/errors.js";
-import { acquireForRequest, inFlight, runHandler, scopeFor, type BoundDatabase } from "./bound-database.js";
-import { writeUnavailable, type NodeResponse } from "./unavailable-response.js";
+import type { Core } from "../src/core.js";
+import { nodeAnswer, type NodeResponse } from "./node-answer.js";
 
 export interface ApiRequestLike {
   method?: string;
   url?: string;
 }
 
-export interface ApiResponseLike extends NodeResponse {
-  once(event: "close", listener: () => void): unknown;
-}
-
 /**
  * `database.api(handler)`: a Pages Router API route without next-connect.
- * The handler gets `req.db` / `req.dbClient`; an unreachable database answers
- * 503 with `Retry-After`; other errors are rethrown for Next.js to report.
+ * The handler gets `req.db` / `req.dbClient`; when the database cannot serve
+ * the request the package answers (503, or 500 for a rejected configuration);
+ * other errors are rethrown for Next.js to report.
  */
-export function createApiWrapper(bound: BoundDatabase) {
-  return function api<Req extends ApiRequestLike, Res extends ApiResponseLike, R>(
+export function createApiWrapper(core: Core<unknown, unknown, unknown>) {
+  return function api<Req extends ApiRequestLike, Res extends NodeResponse, R>(
     handler: (req: Req & { db: unknown; dbClient: unknown }, res: Res) => R | Promise<R>,
   ) {
-    return async function apiRoute(req: Req, res: Res): Promise<R | undefined> {
-      inFlight(res);
-      const connection = await acquireForRequest(bound);
-      if (connection instanceof DatabaseUnavailableError) return void writeUnavailable(res, connection);
-      const withDb = req as Req & { db: unknown; dbClient: unknown };
-      withDb.db = connection.db;
-      withDb.dbClient = connection.client;
-      const scope = scopeFor(bound, connection, req, res);
-      const result = await runHandler(bound, scope, () => handler(withDb, res));
-      if (result instanceof DatabaseUnavailableError) return void writeUnavailable(res, result);
-      return result;
+    return async function apiRoute(req: Req, res: Res): Promise<R | void> {
+      return core.requests.serve<R | void>(req, res, nodeAnswer(res), (pool) => {
+        const withDb = req as Req & { db: unknown; dbClient: unknown };
+        withDb.db = core.def.dbOf(pool);
+        withDb.dbClient = pool.client;
+        return handler(withDb, res);
+      });
     };
   };
 }

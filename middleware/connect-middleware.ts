@@ -1,13 +1,14 @@
+import type { Core } from "../src/core.js";
 import type { DatabaseUnavailableError } from "../src/errors.js";
-import type { Connection } from "../src/lifecycle.js";
-import { runInScope, type RequestScope } from "../src/request-scope.js";
-import { asUnavailable, inFlight, scopeFor, type BoundDatabase } from "./bound-database.js";
-import { isNodeResponse, unavailableResponse, writeUnavailable } from "./unavailable-response.js";
+import type { Answer } from "../src/request.js";
+import { isNodeResponse, writeUnavailable, type NodeResponse } from "./node-answer.js";
+import { webAnswer } from "./web-answer.js";
 
 /**
  * `next` as the routers pass it. next-connect v1 and `createEdgeRouter` pass
- * `() => Promise` (errors must be thrown); next-connect v0, Express and
- * connect pass `(err?) => void` (errors must be handed to it).
+ * `() => Promise` (errors come back to us as a rejection); next-connect v0,
+ * Express and connect pass `(err?) => void` (errors go to the router's error
+ * handler and never come back).
  */
 export type Next = (err?: unknown) => unknown;
 
@@ -20,86 +21,68 @@ interface MutableRequest {
 
 /**
  * The connect-style middleware `database` itself is: sets `req.db` and
- * `req.dbClient`, then continues. When the database is unreachable it answers
- * 503 by itself, so an app with no error handler still answers correctly.
+ * `req.dbClient`, then continues. When the database cannot serve the request
+ * it answers by itself (503), so an app with no error handler still answers
+ * correctly; a rejected configuration goes to the router's error path.
+ *
+ * One function serves every router, so this is the one place they are told
+ * apart: a Web handler (`createEdgeRouter`: `(Request, ctx, next)`) gets a
+ * `Response` back; a Node response (next-connect v0/v1, Express, connect) is
+ * written to (`NodeMiddlewareAnswer`).
  */
-export function createConnectMiddleware(bound: BoundDatabase) {
-  return function database(req: any, resOrCtx: any, next: Next): any {
-    const done = inFlight(resOrCtx);
-    if (done === null) return serve(bound, req, resOrCtx, next);
-    // A Web handler (createEdgeRouter) is out of flight when the chain settles.
-    let result: unknown;
-    try {
-      result = serve(bound, req, resOrCtx, next);
-    } catch (err) {
-      done();
-      throw err;
-    }
-    if (isPromiseLike(result)) return Promise.resolve(result).finally(done);
-    done();
-    return result;
+export function createConnectMiddleware(core: Core<unknown, unknown, unknown>) {
+  return function database(req: MutableRequest, resOrCtx: unknown, next: Next): unknown {
+    const res = isNodeResponse(resOrCtx) ? resOrCtx : undefined;
+    return core.requests.serve(req, res, res ? new NodeMiddlewareAnswer(req, res, next) : webAnswer, (pool) => {
+      req.db = core.def.dbOf(pool);
+      req.dbClient = pool.client;
+      return next();
+    });
   };
 }
 
-function serve(bound: BoundDatabase, req: any, resOrCtx: any, next: Next): unknown {
-  const acquired = bound.lifecycle.acquire(bound.def);
-  if (!(acquired instanceof Promise)) return proceed(bound, acquired, req, resOrCtx, next);
-  return acquired.then(
-    (connection) => proceed(bound, connection, req, resOrCtx, next),
-    (err) => fail(bound, err, resOrCtx, next),
-  );
-}
+/**
+ * How the middleware answers on a Node response. Decided only when something
+ * failed, so the hot path pays for none of it.
+ *
+ * The router's error path is `next(err)` for routers whose `next` takes an
+ * error (next-connect v0, Express, connect) and a rejection for next-connect
+ * v1, whose `next` takes none. A rejected configuration always goes there, for
+ * the app's error handler and error tracker to see. A 503 is written to the
+ * response, except during a Pages Router page render (`getServerSideProps`
+ * running `router.run(req, res)`), which must not get a JSON body in place of
+ * its page: there the error goes back to `run()`, which rejects, and the page
+ * can render its own error.
+ */
+class NodeMiddlewareAnswer implements Answer<unknown> {
+  constructor(
+    private readonly req: object,
+    private readonly res: NodeResponse,
+    private readonly next: Next,
+  ) {}
 
-function proceed(bound: BoundDatabase, connection: Connection, req: MutableRequest, resOrCtx: unknown, next: Next): unknown {
-  req.db = connection.db;
-  req.dbClient = connection.client;
-  const nodeRes = isNodeResponse(resOrCtx) ? resOrCtx : undefined;
-  const scope = scopeFor(bound, connection, req, nodeRes as never);
-  if (next.length > 0) {
-    // Callback style: errors downstream go to the router's error handler, not back here.
-    return scope ? runInScope(scope, () => next()) : next();
+  unavailable(err: DatabaseUnavailableError): unknown {
+    if (isPageRender(this.req, this.res)) return this.giveBack(err);
+    return writeUnavailable(this.res, err);
   }
-  let result: unknown;
-  try {
-    result = scope ? runInScope(scope, next) : next();
-  } catch (err) {
-    return downstreamError(bound, err, resOrCtx, scope, nodeRes === undefined);
+
+  misconfigured(err: Error): unknown {
+    return this.giveBack(err);
   }
-  if (!isPromiseLike(result)) {
-    if (!nodeRes) scope?.end();
-    return result;
+
+  private giveBack(err: Error): unknown {
+    if (this.next.length > 0) return void this.next(err);
+    throw err;
   }
-  return Promise.resolve(result).then(
-    (value) => {
-      // A Node response ends the scope when it closes; a Web handler is done now.
-      if (!nodeRes) scope?.end();
-      return value;
-    },
-    (err) => downstreamError(bound, err, resOrCtx, scope, nodeRes === undefined),
-  );
 }
 
-/** Promise-style routers only: a handler failed because the database went away. */
-function downstreamError(bound: BoundDatabase, err: unknown, resOrCtx: unknown, scope: RequestScope | null, web: boolean): unknown {
-  if (web) scope?.end();
-  const unavailable = asUnavailable(bound, err);
-  if (!unavailable) throw err;
-  return answerUnavailable(resOrCtx, unavailable);
-}
-
-function fail(bound: BoundDatabase, err: unknown, resOrCtx: unknown, next: Next): unknown {
-  const unavailable = asUnavailable(bound, err);
-  if (unavailable) return answerUnavailable(resOrCtx, unavailable);
-  // A config or runtime error: the app's error handler should see it.
-  if (next.length > 0) return next(err);
-  throw err;
-}
-
-/** The 503 the way this router answers: written to a Node response, or returned as a Web one. */
-function answerUnavailable(resOrCtx: unknown, unavailable: DatabaseUnavailableError): unknown {
-  return isNodeResponse(resOrCtx) ? writeUnavailable(resOrCtx, unavailable) : unavailableResponse(unavailable);
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+/**
+ * Next.js marks every request it serves with request metadata under a symbol
+ * (`NextInternalRequestMeta` from Next 13, `NextRequestMeta` in Next 12), and
+ * gives API routes' responses `json()`/`send()`. A Next request whose response
+ * has neither is a page being rendered.
+ */
+function isPageRender(req: object, res: object): boolean {
+  if (typeof (res as { json?: unknown }).json === "function") return false;
+  return Object.getOwnPropertySymbols(req).some((symbol) => /RequestMeta/.test(symbol.description ?? ""));
 }

@@ -41,36 +41,57 @@ export abstract class DatabaseError extends Error {
   }
 }
 
-/** A setting is missing or malformed. Fix the configuration; retrying will not help. */
+/**
+ * A setting is missing or malformed, or the server rejected it (wrong
+ * password, unknown database, TLS refused). Fix the configuration; retrying
+ * soon will not help. Answered 500 with `database_misconfigured`.
+ */
 export class DatabaseConfigError extends DatabaseError {
   static readonly CODE = "DATABASE_CONFIG" as const;
   readonly code = DatabaseConfigError.CODE;
   readonly status = 500;
-  /** The option at fault, for example `connectionString` or `max`. */
+  /**
+   * The option at fault, for example `connectionString` or `max`; for a
+   * rejection by the server, what it rejected: `credentials`, `database`, `tls`.
+   */
   readonly setting: string;
 
-  constructor(database: string, setting: string, message: string) {
-    super(database, `next-db-connect: ${message}`);
+  constructor(database: string, setting: string, message: string, options?: { cause?: unknown }) {
+    super(database, `next-db-connect: ${message}`, options);
     this.name = "DatabaseConfigError";
     this.setting = setting;
   }
 }
 
+/** Why a request gets a 503: see `Failure` (src/failure.ts). */
+export type UnavailableReason = "unreachable" | "saturated" | "closed";
+
 /**
- * The database cannot be reached right now (connect failed, the pool lost its
- * server, or a cooldown after a failure is still running). Answer 503.
+ * The database cannot serve this request right now. Answer 503.
+ *
+ * `reason` says why: `unreachable` (connect failed, the pool lost its server,
+ * or a cooldown after a failure is still running), `saturated` (no pooled
+ * connection came free in time, or the server's connection limit: the database
+ * is up), `closed` (the pool was closed, or the process is shutting down).
  */
 export class DatabaseUnavailableError extends DatabaseError {
   static readonly CODE = "DATABASE_UNAVAILABLE" as const;
   readonly code = DatabaseUnavailableError.CODE;
   readonly status = 503;
-  /** Seconds until the next connect attempt, for the `Retry-After` header. */
+  /** Seconds until a retry makes sense, for the `Retry-After` header. */
   readonly retryAfter: number;
+  readonly reason: UnavailableReason;
 
-  constructor(database: string, message: string, retryAfter: number, options?: { cause?: unknown }) {
-    super(database, `next-db-connect: ${message}`, options);
+  constructor(
+    database: string,
+    message: string,
+    retryAfter: number,
+    options?: { cause?: unknown; reason?: UnavailableReason },
+  ) {
+    super(database, `next-db-connect: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DatabaseUnavailableError";
     this.retryAfter = retryAfter;
+    this.reason = options?.reason ?? "unreachable";
   }
 }
 

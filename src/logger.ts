@@ -8,7 +8,7 @@ export interface Logger {
   error(message: string, ...rest: unknown[]): void;
 }
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** What the package logs through: every line prefixed and redacted. */
 export type SafeLogger = Record<LogLevel, (message: string) => void>;

@@ -27,9 +27,20 @@ export interface DatabaseOptions<TClient = unknown, TDb = unknown> {
   /** Registry key; give each database its own when an app has several. Default "default". */
   name?: string;
   retry?: RetryOptions;
-  /** Longest time one connect attempt may take (driver connect + ping + onConnect), in ms. Default 10000. */
+  /**
+   * Longest time one connect attempt may take (driver connect + ping +
+   * onConnect), in ms. An attempt abandoned at this deadline is closed, with
+   * its sockets. Default 10000.
+   */
   connectTimeoutMs?: number;
-  /** Default timeout of `health()`, in ms. Default 2000. */
+  /**
+   * Longest wait of a request for a pooled connection, in ms, on every driver
+   * (pg's queue, mysql2's queue, MongoDB's wait queue). A request that waits
+   * longer gets 503 with `Retry-After` as *saturated*: the database is up and
+   * busy, so nothing else changes. Default 10000.
+   */
+  acquireTimeoutMs?: number;
+  /** Default timeout of `health()` and of the recovery probe after an outage, in ms. Default 2000. */
   healthTimeoutMs?: number;
   /**
    * Longest wait of `close()` for connections still checked out, in ms; after
@@ -59,6 +70,13 @@ export interface DatabaseOptions<TClient = unknown, TDb = unknown> {
    * turns it off. Default on.
    */
   connectionBudget?: boolean | ConnectionBudgetOptions;
+  /**
+   * On Vercel, with `@vercel/functions` installed: hand each pool to its
+   * `attachDatabasePool()` at connect, so Fluid compute keeps an instance alive
+   * until the pool's idle connections have closed. `false` turns it off.
+   * Nothing happens off Vercel or without the package. Default true.
+   */
+  attachDatabasePool?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -68,12 +86,14 @@ export interface ResolvedOptions {
   factor: number;
   jitter: number;
   connectTimeoutMs: number;
+  acquireTimeoutMs: number;
   healthTimeoutMs: number;
   closeTimeoutMs: number;
   onConnect: DatabaseOptions<any, any>["onConnect"];
   leakGuard: boolean;
   /** `null` when the check is off. */
   connectionBudget: Required<ConnectionBudgetOptions> | null;
+  attachDatabasePool: boolean;
 }
 
 const DEFAULT_NAME = "default";
@@ -103,6 +123,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const factor = number(name, "retry.factor", retry.factor, 2, 1, 100);
   const jitter = number(name, "retry.jitter", retry.jitter, 0.2, 0, 1);
   const connectTimeoutMs = number(name, "connectTimeoutMs", o.connectTimeoutMs, 10_000, 1, 600_000);
+  const acquireTimeoutMs = number(name, "acquireTimeoutMs", o.acquireTimeoutMs, 10_000, 1, 600_000);
   const healthTimeoutMs = number(name, "healthTimeoutMs", o.healthTimeoutMs, 2000, 1, 600_000);
   const closeTimeoutMs = number(name, "closeTimeoutMs", o.closeTimeoutMs, 5000, 1, 600_000);
   if (o.onConnect !== undefined && typeof o.onConnect !== "function") {
@@ -112,14 +133,18 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw new DatabaseConfigError(name, "leakGuard", `option "leakGuard" must be true or false.`);
   }
   const connectionBudget = budgetOptions(name, o.connectionBudget);
+  if (o.attachDatabasePool !== undefined && typeof o.attachDatabasePool !== "boolean") {
+    throw new DatabaseConfigError(name, "attachDatabasePool", `option "attachDatabasePool" must be true or false, got ${show(o.attachDatabasePool)}.`);
+  }
   const logger = o.logger;
   if (logger !== undefined && logger !== false && (typeof logger !== "object" || logger === null ||
       typeof logger.warn !== "function" || typeof logger.error !== "function")) {
     throw new DatabaseConfigError(name, "logger", `option "logger" must have warn() and error() methods, or be false.`);
   }
   return {
-    name, cooldownMs, maxCooldownMs, factor, jitter, connectTimeoutMs, healthTimeoutMs, closeTimeoutMs,
+    name, cooldownMs, maxCooldownMs, factor, jitter, connectTimeoutMs, acquireTimeoutMs, healthTimeoutMs, closeTimeoutMs,
     onConnect: o.onConnect, leakGuard: o.leakGuard ?? true, connectionBudget,
+    attachDatabasePool: o.attachDatabasePool ?? true,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { SafeLogger } from "./logger.js";
-import { registry } from "./registry.js";
+import { processState } from "./registry.js";
 
 /** Who a checkout belongs to, so a leak is counted and logged against its database. */
 export interface CheckoutOwner {
@@ -95,8 +95,7 @@ export class RequestScope {
           `the leak guard released it (any open transaction was rolled back). ` +
           `Release connections in a finally block, or use database.transaction().`,
       );
-      const lifecycle = registry().databases.get(owner.name);
-      if (lifecycle) lifecycle.leaksReleased++;
+      processState().databases.get(owner.name)?.countLeak();
       try {
         forceRelease();
       } catch (err) {
@@ -110,9 +109,9 @@ export class RequestScope {
 function noop(): void {}
 
 export function currentScope(): RequestScope | undefined {
-  return registry().requestScope.getStore();
+  return processState().requestScope.getStore();
 }
 
 export function runInScope<T>(scope: RequestScope, fn: () => T): T {
-  return registry().requestScope.run(scope, fn);
+  return processState().requestScope.run(scope, fn);
 }

@@ -1,17 +1,19 @@
-import { DatabaseUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import { closeAll, registry } from "./registry.js";
+import { closeAll, processState } from "./registry.js";
 
 /**
- * Graceful shutdown: on SIGTERM/SIGINT, let the requests in flight finish,
- * then close every pool, then let the process end.
+ * Graceful shutdown: on SIGTERM/SIGINT, refuse new requests at once (503 with
+ * `Connection: close`), let the requests in flight finish, close every pool,
+ * then let the process end.
  *
  * Why it is needed with `next start`: Next.js 16 answers SIGTERM by closing
- * its HTTP server (in-flight requests finish), then `process.exit()`; the
- * pools are never closed, so MySQL counts aborted connections and a custom
- * server keeps running with open pools. And the usual hand-written hook
+ * its HTTP server, then `process.exit()`; the pools are never closed, so MySQL
+ * counts aborted connections and a custom server keeps running with open
+ * pools. And the usual hand-written hook
  * (`process.on("SIGTERM", async () => { await pool.end(); process.exit(0) })`)
- * ends the pools under the requests still running.
+ * ends the pools under the requests still running. Refusing new requests from
+ * the signal on is what lets a drain end under steady traffic: keep-alive
+ * clients would otherwise keep the in-flight count above zero until the timeout.
  */
 export interface ShutdownOptions {
   /** Signals to handle. Default ["SIGTERM", "SIGINT"]. */
@@ -22,36 +24,13 @@ export interface ShutdownOptions {
   logger?: Logger | false;
 }
 
-interface ShutdownState {
-  /** Requests that went through the package and have not ended yet. */
-  inFlight: number;
-  /** Set once the pools are being closed for good: new requests get 503. */
-  closed: boolean;
-  drained: Array<() => void>;
-  done: Promise<void> | null;
-  /** The installed drain-and-close, shared by every bundle's copy of this module; null until installed. */
-  run: ((signal: NodeJS.Signals) => Promise<void>) | null;
-}
-
-const KEY = Symbol.for("next-db-connect.shutdown.v1");
-
-/** Kept beside the registry on globalThis, so every bundle counts into one number. */
-function state(): ShutdownState {
-  const holder = globalThis as { [KEY]?: ShutdownState };
-  return (holder[KEY] ??= { inFlight: 0, closed: false, drained: [], done: null, run: null });
-}
-
-function peek(): ShutdownState | undefined {
-  return (globalThis as { [KEY]?: ShutdownState })[KEY];
-}
-
 /**
  * Marks a request as in flight; returns the function that ends it (call it
  * once). Until `closeOnShutdown()` is installed this costs nothing and returns null.
  */
 export function beginRequest(): (() => void) | null {
-  const s = peek();
-  if (s === undefined || s.run === null) return null;
+  const s = processState().shutdown;
+  if (s.run === null) return null;
   s.inFlight++;
   let ended = false;
   return () => {
@@ -62,25 +41,25 @@ export function beginRequest(): (() => void) | null {
   };
 }
 
-/** After the shutdown closed the pools, a late request must not open new ones. */
-export function refuseIfShutDown(name: string): void {
-  if (peek()?.closed === true) {
-    throw new DatabaseUnavailableError(name, `database "${name}" is closed: the process is shutting down`, 1);
-  }
+/** A shutdown signal arrived: requests that start now are refused. */
+export function isDraining(): boolean {
+  return processState().shutdown.draining;
 }
 
 /**
  * Installs the shutdown handling once per process (every later call is a
  * no-op and returns the same handle). Call it from `instrumentation.ts`.
  *
- * When the signal arrives: requests in flight through `database` (middleware,
- * `api()`, `route()`) are awaited up to `timeoutMs`, then `closeAll()` runs.
- * If another handler for the signal exists (`next start` installs its own),
- * that handler ends the process; otherwise the signal is raised again with
- * ours removed, so the process ends as it would have without us.
+ * When the signal arrives: requests that arrive get 503 with `Connection:
+ * close` and `Retry-After` at once; requests in flight through `database`
+ * (middleware, `api()`, `route()`) are awaited up to `timeoutMs`; then
+ * `closeAll()` runs, which also fails at once any request still waiting for a
+ * connection. If another handler for the signal exists (`next start` installs
+ * its own), that handler ends the process; otherwise the signal is raised
+ * again with ours removed, so the process ends as it would have without us.
  */
 export function closeOnShutdown(options: ShutdownOptions = {}): { shutdown(signal?: NodeJS.Signals): Promise<void> } {
-  const s = state();
+  const s = processState().shutdown;
   const handle = { shutdown: (signal: NodeJS.Signals = "SIGTERM") => s.run!(signal) };
   if (s.run !== null) return handle;
   const signals = options.signals ?? ["SIGTERM", "SIGINT"];
@@ -96,8 +75,9 @@ export function closeOnShutdown(options: ShutdownOptions = {}): { shutdown(signa
 
   const run = (signal: NodeJS.Signals): Promise<void> =>
     (s.done ??= (async () => {
+      s.draining = true;
       if (s.inFlight > 0) {
-        say("info", `${signal}: waiting for ${s.inFlight} request(s) in flight before closing the database pools`);
+        say("info", `${signal}: waiting for ${s.inFlight} request(s) in flight before closing the database pools; new requests get 503`);
         const drained = new Promise<void>((resolve) => s.drained.push(resolve));
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));

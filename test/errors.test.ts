@@ -7,7 +7,7 @@ import {
   DatabaseRuntimeError,
   DatabaseUnavailableError,
   isDatabaseUnavailableError,
-} from "../src/index.js";
+} from "../index.js";
 
 describe("error classes", () => {
   it("carry code, status and the database name", () => {

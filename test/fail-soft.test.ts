@@ -3,6 +3,7 @@
  * fault; a database that is down answers 503; and no password or connection
  * string ever shows up in an error, a stack, a log line, stats() or health().
  */
+import mysqlDriver from "mysql2/promise";
 import { createRouter } from "next-connect";
 import nextConnectV0 from "next-connect-v0";
 import type { ServerResponse } from "node:http";
@@ -12,16 +13,17 @@ import {
   closeAll,
   createDatabase,
   DatabaseConfigError,
-  DatabaseUnavailableError,
   defineAdapter,
   type DatabaseHandle,
-} from "../src/index.js";
+} from "../index.js";
 import { mongodb } from "../src/adapters/mongodb.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
 import { serveNode } from "./support/http.js";
 import { captureLogger } from "./support/logger.js";
-import { mongoTarget, type MongoTarget } from "./support/mongodb-target.js";
+import { mongoTarget, mongoUrl, needsWireServer, wireServerTarget, withCredentials, type MongoTarget } from "./support/mongodb-target.js";
+import { startPrivatePostgres } from "./support/private-postgres.js";
+import { errorTexts } from "./support/secret-exposure.js";
 import { createMysqlUser, type MysqlTestUser } from "./support/mysql.js";
 import { postgresUrl, uniqueName, withUrl } from "./support/postgres.js";
 
@@ -130,7 +132,8 @@ describe("no secret in any output", () => {
   let consoleText: string[];
 
   beforeAll(async () => {
-    mongo = await mongoTarget();
+    // A wire server started with a user, so a wrong password is refused the way mongod --auth refuses it.
+    mongo = await mongoTarget({ users: [{ user: "ndc", password: "the-right-password" }] });
     mysqlUser = await createMysqlUser("ndc_canary");
     consoleText = [];
     consoleSpy = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
@@ -147,6 +150,33 @@ describe("no secret in any output", () => {
 
   const fast = { retry: { cooldownMs: 1 } };
 
+  /**
+   * A database whose onConnect runs `echo` (a query the server answers with an
+   * error quoting the value it was given) and rethrows what the driver raised.
+   * Returns that raw error, as the driver raised it, and everything the
+   * package showed: the control is that the raw error holds the canary.
+   */
+  async function serverEcho(adapter: unknown, echo: (db: any) => Promise<unknown>) {
+    const raw: unknown[] = [];
+    const logger = captureLogger();
+    const database = createDatabase(adapter as never, {
+      ...fast,
+      name: uniqueName("canary_echo"),
+      logger,
+      onConnect: async ({ db }: { db: unknown }) => {
+        try {
+          await echo(db);
+        } catch (err) {
+          raw.push(err);
+          throw err;
+        }
+      },
+    });
+    const output = await collectEverything(database, logger);
+    expect(raw.length, "the echoing query ran and failed").toBeGreaterThan(0);
+    return { raw: errorTexts(raw[0]).join("\n"), output };
+  }
+
   it("pg: password in the connection string, server unreachable", async () => {
     const logger = captureLogger();
     const url = withUrl(await postgresUrl(), { port: 1, password: CANARY });
@@ -161,6 +191,37 @@ describe("no secret in any output", () => {
     const logger = captureLogger();
     const database = createDatabase(pg({ host: "127.0.0.1", port: 1, password: CANARY, user: "u" }), { ...fast, name: uniqueName("canary_pg2"), logger });
     expectNoCanary(await collectEverything(database, logger));
+  });
+
+  it("pg: the server quotes the password back (a failed query in onConnect); control: the driver's error holds it, ours masks it", async () => {
+    // The local server uses trust authentication: the canary password is sent and ignored, so the connect succeeds.
+    const url = withUrl(await postgresUrl(), { password: CANARY });
+    const { raw, output } = await serverEcho(pg({ connectionString: url, max: 1 }), (db) => db.query("SELECT $1::int", [CANARY]));
+    expect(CANARY_FORMS.some((f) => raw.includes(f)), "control: PostgreSQL's error quotes the password").toBe(true);
+    expect(output).toMatch(/invalid input syntax for type integer/); // the useful part survives
+    expectNoCanary(output);
+  });
+
+  it("pg: a wrong password against a server that checks it (28P01) is a DatabaseConfigError naming credentials; control: the right one connects", { timeout: 90_000 }, async () => {
+    // The shared server trusts every local connection; a private one checks passwords.
+    const server = await startPrivatePostgres();
+    try {
+      const logger = captureLogger();
+      const wrong = withUrl(server.url, { password: CANARY });
+      const database = createDatabase(pg({ connectionString: wrong }), { ...fast, name: uniqueName("canary_pg_auth"), logger });
+      const err = await database.connect().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseConfigError);
+      expect((err as DatabaseConfigError).setting).toBe("credentials");
+      const output = await collectEverything(database, logger);
+      expect(output).toMatch(/28P01: password authentication failed/);
+      expectNoCanary(output);
+      const right = createDatabase(pg({ connectionString: server.url }), { name: uniqueName("canary_pg_auth_ok"), logger: false });
+      await right.connect();
+      await right.close();
+      await database.close();
+    } finally {
+      await server.destroy();
+    }
   });
 
   it("pg: a malformed URL holding a password is rejected without echoing it", async () => {
@@ -189,12 +250,87 @@ describe("no secret in any output", () => {
     expectNoCanary(await collectEverything(database, logger));
   });
 
-  it("mongodb: credentials in the URL (the server rejects the authentication)", async () => {
+  it("mysql2: a malformed URL; control: mysql2's own error holds the password, ours does not", async () => {
+    const uri = `mysql://u:${encodeURIComponent(CANARY)}@127.0.0.1:70000/db`;
+    const raw = (() => {
+      try {
+        mysqlDriver.createPool({ uri });
+        return "";
+      } catch (err) {
+        return errorTexts(err).join("\n");
+      }
+    })();
+    expect(CANARY_FORMS.some((f) => raw.includes(f)), "control: mysql2's URL error quotes the URL").toBe(true);
     const logger = captureLogger();
-    const host = new URL(mongo.uri.replace(/^mongodb/, "http")).host;
-    const url = `mongodb://ndc:${encodeURIComponent(CANARY)}@${host}/canary?serverSelectionTimeoutMS=1000`;
-    const database = createDatabase(mongodb({ url, dbName: "canary" }), { ...fast, name: uniqueName("canary_mongo"), logger });
-    expectNoCanary(await collectEverything(database, logger));
+    const database = createDatabase(mysql2({ uri }), { ...fast, name: uniqueName("canary_my3"), logger });
+    const output = await collectEverything(database, logger);
+    expect(output).toMatch(/uri/);
+    expectNoCanary(output);
+  });
+
+  it("mysql2: the server quotes the password back (a failed query in onConnect); control: the driver's error holds it, ours masks it", async () => {
+    const user = await createMysqlUser("ndc_canary_echo", CANARY); // the canary is this user's real password
+    try {
+      const { raw, output } = await serverEcho(mysql2({ uri: user.url, connectionLimit: 1 }), (db) => db.query("SELECT * FROM ??", [CANARY]));
+      expect(CANARY_FORMS.some((f) => raw.includes(f)), "control: MariaDB's error quotes the password").toBe(true);
+      expect(output).toMatch(/doesn't exist/);
+      expectNoCanary(output);
+    } finally {
+      await closeAll();
+      await user.drop();
+    }
+  });
+
+  it("mongodb: credentials in the URL, the server rejects the authentication (code 18): a DatabaseConfigError naming credentials", async () => {
+    const logger = captureLogger();
+    const urlWith = (password: string) => mongoUrl(withCredentials(mongo.uri, "ndc", password), "canary", { authSource: "admin", serverSelectionTimeoutMS: 2000 });
+    const database = createDatabase(mongodb({ url: urlWith(CANARY), dbName: "canary" }), { ...fast, name: uniqueName("canary_mongo"), logger });
+    const err = await database.connect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseConfigError);
+    expect((err as DatabaseConfigError).setting).toBe("credentials");
+    const output = await collectEverything(database, logger);
+    expect(output).toContain("Authentication failed");
+    expectNoCanary(output);
+    if (mongo.server) {
+      // Control: the same URL with the user's real password connects, so the password was the only thing refused.
+      const right = createDatabase(mongodb({ url: urlWith("the-right-password"), dbName: "canary" }), { name: uniqueName("canary_mongo_ok"), logger: false });
+      await right.connect();
+      expect(mongo.server.connections().some((c) => c.user?.user === "ndc")).toBe(true);
+      await right.close();
+    }
+  });
+
+  it.skipIf(needsWireServer("users (fail-soft: the canary as a real MongoDB password)"))(
+    "mongodb: the server quotes the password back (no such command, in onConnect); control: the driver's error holds it, ours masks it",
+    async () => {
+      const echoing = await wireServerTarget({ users: [{ user: "ndc", password: CANARY }] });
+      try {
+        const url = mongoUrl(withCredentials(echoing.uri, "ndc", CANARY), "canary", { authSource: "admin", serverSelectionTimeoutMS: 2000 });
+        const { raw, output } = await serverEcho(mongodb({ url, maxPoolSize: 1 }), (db) => db.command({ [CANARY]: 1 }));
+        expect(CANARY_FORMS.some((f) => raw.includes(f)), "control: the server's error quotes the password").toBe(true);
+        expect(output).toMatch(/no such command/);
+        expectNoCanary(output);
+      } finally {
+        await closeAll();
+        await echoing.close();
+      }
+    },
+  );
+
+  it("mongodb: a password SASLprep refuses (an emoji) is a DatabaseConfigError naming credentials, not a 503 retried forever", async () => {
+    // Found by the config fuzzer once MongoDB checked passwords: the driver's SCRAM-SHA-256 step rejects
+    // the password with a plain Error ("Unassigned code point") before sending anything.
+    const password = `${CANARY}\u{1F600}`;
+    const logger = captureLogger();
+    const url = mongoUrl(withCredentials(mongo.uri, "ndc", password), "canary", { authSource: "admin", serverSelectionTimeoutMS: 2000 });
+    const database = createDatabase(mongodb({ url }), { ...fast, name: uniqueName("canary_mongo_prep"), logger });
+    const err = await database.connect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseConfigError);
+    expect((err as DatabaseConfigError).setting).toBe("credentials");
+    expect((err as Error).message).toMatch(/SASLprep rejects it \(Unassigned code point/);
+    const output = await collectEverything(database, logger);
+    expectNoCanary(output);
+    expect(output).not.toContain("\u{1F600}");
   });
 
   it("mongodb: credentials in the URL, server unreachable", async () => {

@@ -5,25 +5,26 @@
  * missing setting by name.
  *
  * Connection counts are the servers' own (unique application_name, unique
- * MariaDB user, a private wire server). The control is the naive module-scope
- * `new Pool()` + `await pool.query()`, which fails the import in the same
- * empty environment.
+ * MariaDB user, a private wire server). Controls: a module that warms its pools
+ * at import, whose connections the same counts see (so a background connect
+ * of ours would be seen too), and the naive module-scope `new Pool()` +
+ * `await pool.query()`, which fails the import in an empty environment.
  */
 import { createRouter } from "next-connect";
 import { execFile } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { closeAll, createDatabase, DatabaseConfigError } from "../src/index.js";
+import { closeAll, createDatabase, DatabaseConfigError } from "../index.js";
 import { mongodb } from "../src/adapters/mongodb.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
 import { buildPackage, type Build } from "./support/build.js";
 import { serveNode, type TestServer } from "./support/http.js";
 import { createMysqlUser, mysqlConnectionCount, type MysqlTestUser } from "./support/mysql.js";
-import { MongoWireServer } from "./support/mongo-wire/index.js";
+import { needsWireServer, wireServerTarget, type WireServerTarget } from "./support/mongodb-target.js";
 import { pgConnectionCount, postgresUrl, uniqueName } from "./support/postgres.js";
-import { sleep } from "./support/wait.js";
+import { waitFor } from "./support/wait.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const servers: TestServer[] = [];
@@ -48,14 +49,20 @@ describe("defining is free: no throw, no connection", () => {
   });
 
   describe("with a valid configuration, importing and defining open nothing until the first use", () => {
-    const env = ["NDC_FIXTURE_PG_URL", "NDC_FIXTURE_PG_APP", "NDC_FIXTURE_MYSQL_URL", "NDC_FIXTURE_MONGO_URL", "NDC_FIXTURE_MONGO_APP", "NDC_FIXTURE_NAME"] as const;
+    const env = [
+      "NDC_FIXTURE_PG_URL", "NDC_FIXTURE_PG_APP", "NDC_FIXTURE_MYSQL_URL", "NDC_FIXTURE_MONGO_URL", "NDC_FIXTURE_MONGO_APP", "NDC_FIXTURE_NAME",
+      "NDC_CONTROL_PG_URL", "NDC_CONTROL_PG_APP", "NDC_CONTROL_MYSQL_URL", "NDC_CONTROL_MONGO_URL", "NDC_CONTROL_MONGO_APP",
+    ] as const;
     const saved = Object.fromEntries(env.map((k) => [k, process.env[k]]));
+    // The servers' own counts need the wire server's connection table for MongoDB.
+    const withMongo = !needsWireServer("connection table by appName (lazy-build-safe: nothing opened at import)");
     let user: MysqlTestUser;
-    let wire: MongoWireServer;
+    let controlUser: MysqlTestUser;
+    let wire: WireServerTarget | null = null;
     beforeAll(async () => {
       user = await createMysqlUser("ndc_lazy");
-      wire = new MongoWireServer();
-      await wire.start();
+      controlUser = await createMysqlUser("ndc_lazy_ctl");
+      if (withMongo) wire = await wireServerTarget();
     });
     afterEach(() => {
       for (const k of env) {
@@ -66,18 +73,29 @@ describe("defining is free: no throw, no connection", () => {
     afterAll(async () => {
       await closeAll();
       await user?.drop();
-      await wire?.stop();
+      await controlUser?.drop();
+      await wire?.close();
     });
 
-    it("pg, mysql2 and mongodb: server-side counts stay 0 after import, definition and stats(); the first connect() opens the pool", async () => {
+    it(`${withMongo ? "pg, mysql2 and mongodb" : "pg and mysql2"}: server-side counts stay 0 after import, definition and stats(), while a module that warms its pools at import (control) is seen connecting; the first connect() opens the pool`, async () => {
       const app = uniqueName("ndc_lazy_pg");
-      process.env.NDC_FIXTURE_PG_URL = await postgresUrl();
+      const mongoApp = uniqueName("ndc_lazy_mongo");
+      const controlPgApp = uniqueName("ndc_lazy_ctl_pg");
+      const controlMongoApp = uniqueName("ndc_lazy_ctl_mongo");
+      process.env.NDC_FIXTURE_PG_URL = process.env.NDC_CONTROL_PG_URL = await postgresUrl();
       process.env.NDC_FIXTURE_PG_APP = app;
+      process.env.NDC_CONTROL_PG_APP = controlPgApp;
       process.env.NDC_FIXTURE_MYSQL_URL = user.url;
-      process.env.NDC_FIXTURE_MONGO_URL = wire.uri;
-      process.env.NDC_FIXTURE_MONGO_APP = uniqueName("ndc_lazy_mongo");
+      process.env.NDC_CONTROL_MYSQL_URL = controlUser.url;
+      if (wire) {
+        process.env.NDC_FIXTURE_MONGO_URL = process.env.NDC_CONTROL_MONGO_URL = wire.uri;
+        process.env.NDC_FIXTURE_MONGO_APP = mongoApp;
+        process.env.NDC_CONTROL_MONGO_APP = controlMongoApp;
+      }
+      const byApp = (name: string) => wire?.server.connections().filter((c) => c.appName === name).length ?? 0;
 
-      // Importing the modules that define them, as every route that imports lib/database.ts does.
+      // Importing the modules that define them, as every route that imports lib/database.ts does,
+      // and, in the same moment, the control that starts its connects at import.
       vi.resetModules();
       process.env.NDC_FIXTURE_NAME = uniqueName("lazy_pg");
       const { database: pgDb } = await import("./fixtures/lib-database.js");
@@ -85,24 +103,39 @@ describe("defining is free: no throw, no connection", () => {
       const { database: mysqlDb } = await import("./fixtures/lib-database-mysql.js");
       process.env.NDC_FIXTURE_NAME = uniqueName("lazy_mongo");
       const { database: mongoDb } = await import("./fixtures/lib-database-mongo.js");
-      // Status pages read these without a request having connected.
-      for (const d of [pgDb, mysqlDb, mongoDb]) {
-        expect(d.stats()).toMatchObject({ state: "idle", connects: 0, pool: null });
+      const control = await import("./fixtures/eager-pools.js");
+      try {
+        const ours = wire ? [pgDb, mysqlDb, mongoDb] : [pgDb, mysqlDb];
+        // Status pages read these without a request having connected.
+        for (const d of ours) expect(d.stats()).toMatchObject({ state: "idle", connects: 0, pool: null });
+
+        // Once the control's background connects show on every server, one started by ours at import would show too.
+        const seen = await waitFor(
+          async () => ({ pg: await pgConnectionCount(controlPgApp), mysql: await mysqlConnectionCount(controlUser.user), mongo: byApp(controlMongoApp) }),
+          (c) => c.pg > 0 && c.mysql > 0 && (!wire || c.mongo > 0),
+          10_000,
+        );
+        expect(seen.pg).toBeGreaterThan(0);
+        expect(seen.mysql).toBeGreaterThan(0);
+        if (wire) expect(seen.mongo).toBeGreaterThan(0);
+
+        expect(await pgConnectionCount(app)).toBe(0);
+        expect(await mysqlConnectionCount(user.user)).toBe(0);
+        expect(byApp(mongoApp)).toBe(0);
+
+        // The counters do see ours too: the first use opens each pool.
+        await (await pgDb.connect()).db.query("SELECT 1");
+        await (await mysqlDb.connect()).db.query("SELECT 1");
+        expect(await pgConnectionCount(app)).toBeGreaterThan(0);
+        expect(await mysqlConnectionCount(user.user)).toBeGreaterThan(0);
+        if (wire) {
+          await (await mongoDb.connect()).db.command({ ping: 1 });
+          expect(byApp(mongoApp)).toBeGreaterThan(0);
+        }
+      } finally {
+        await control.closeEagerPools();
+        await Promise.all([pgDb.close(), mysqlDb.close(), mongoDb.close()]);
       }
-      await sleep(300); // anything started in the background would show by now
-
-      expect(await pgConnectionCount(app)).toBe(0);
-      expect(await mysqlConnectionCount(user.user)).toBe(0);
-      expect(wire.totalAccepted).toBe(0);
-
-      // The counters do see connections: the first use opens each pool.
-      await (await pgDb.connect()).db.query("SELECT 1");
-      await (await mysqlDb.connect()).db.query("SELECT 1");
-      await (await mongoDb.connect()).db.command({ ping: 1 });
-      expect(await pgConnectionCount(app)).toBeGreaterThan(0);
-      expect(await mysqlConnectionCount(user.user)).toBeGreaterThan(0);
-      expect(wire.totalAccepted).toBeGreaterThan(0);
-      await Promise.all([pgDb.close(), mysqlDb.close(), mongoDb.close()]);
     });
   });
 });

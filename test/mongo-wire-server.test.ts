@@ -5,15 +5,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MongoBulkWriteError, MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError, type MongoClientOptions } from 'mongodb';
 import { MongoClient as MongoClientV6, MongoServerError as MongoServerErrorV6 } from 'mongodb-v6';
 import type { MongoWireServer } from './support/mongo-wire/index.js';
-import { mongoTarget, type MongoTarget } from './support/mongodb-target.js';
+import { mongoTarget, needsWireServer, type MongoTarget } from './support/mongodb-target.js';
 
 // One database per test file, so runs against a shared mongod do not collide.
 const DB_NAME = 'ndc_mongo_wire_server_test';
 
 // Fault controls and server-side connection counts exist only on the local
 // wire server; a real mongod (MONGODB_URI) has no equivalent, so those suites skip.
-const usingRealMongod = Boolean(process.env.MONGODB_URI);
-
 let target: MongoTarget;
 let server: MongoWireServer | null = null;
 const clients: Array<{ close(): Promise<void> }> = [];
@@ -284,9 +282,46 @@ describe('duplicate keys', () => {
   });
 });
 
+// A replica set would run the transaction; a standalone refuses it. The wire
+// server is a standalone, so the real-mongod run is skipped (MONGODB_URI may
+// name a replica set).
+describe.skipIf(needsWireServer('standalone topology (transactions refused; MONGODB_URI may name a replica set)'))('transactions on a standalone', () => {
+  it.each(drivers)('$label: withTransaction fails with 20 IllegalOperation and writes nothing', async ({ make, isServerError, major }) => {
+    const c = make(target.uri);
+    clients.push(c);
+    const coll = c.db(DB_NAME).collection(`txn_${major[0]}`);
+    await coll.insertOne({ before: true });
+    const session = c.startSession();
+    const err = await session
+      .withTransaction(async () => {
+        await coll.insertOne({ inTxn: 1 }, { session });
+        await coll.insertOne({ inTxn: 2 }, { session });
+      })
+      .then(
+        () => new Error('expected the transaction to fail'),
+        (e: unknown) => e,
+      )
+      .finally(() => session.endSession());
+    expect(isServerError(err), String(err)).toBe(true);
+    // Driver 7 rewraps a write's code 20 in its "does not support retryable
+    // writes" hint, as it does against mongod, keeping the server's error as originalError.
+    const fromServer = ((err as { originalError?: MongoServerError }).originalError ?? err) as MongoServerError;
+    expect([fromServer.code, fromServer.message]).toEqual([
+      20,
+      'Transaction numbers are only allowed on a replica set member or mongos',
+    ]);
+    expect(await coll.countDocuments({ inTxn: { $exists: true } })).toBe(0);
+    // Sessions without a transaction still work.
+    const plain = c.startSession();
+    expect(await coll.countDocuments({}, { session: plain })).toBe(1);
+    await plain.endSession();
+    expect(local().commandsNotFound()).not.toContain('abortTransaction');
+  });
+});
+
 // Everything below drives the local server's controls or reads its
 // server-side connection table; a real mongod offers neither.
-describe.skipIf(usingRealMongod)('connections and faults (local wire server only)', () => {
+describe.skipIf(needsWireServer('connection table and fault controls (mongo-wire-server: connections and faults)'))('connections and faults (local wire server only)', () => {
   it('records handshake metadata and drops to zero connections after MongoClient.close()', async () => {
     const c = client({ appName: 'close-test' });
     await c.db(DB_NAME).command({ ping: 1 });
@@ -393,18 +428,40 @@ describe.skipIf(usingRealMongod)('connections and faults (local wire server only
     expect(await again.db(DB_NAME).command({ ping: 1 })).toMatchObject({ ok: 1 });
   });
 
-  it('setReplyDelay() slows every reply', async () => {
+  it('setReplyDelay() slows every reply, and 0 turns it off', async () => {
     const srv = local();
     const db = client().db(DB_NAME);
     await db.command({ ping: 1 });
-    srv.setReplyDelay(150);
+    const DELAY_MS = 600;
+    srv.setReplyDelay(DELAY_MS);
     let start = performance.now();
     await db.command({ ping: 1 });
-    expect(performance.now() - start).toBeGreaterThanOrEqual(140);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(DELAY_MS - 5); // a timer never fires early
     srv.setReplyDelay(0);
     start = performance.now();
     await db.command({ ping: 1 });
-    expect(performance.now() - start).toBeLessThan(100);
+    // Without the delay: well under it, even on a loaded machine (was: under 100 ms, which a busy machine can miss).
+    expect(performance.now() - start).toBeLessThan(DELAY_MS);
+  });
+
+  it("sleep, mongod's test command: answers after millis (or secs), admin only, while other connections are answered", async () => {
+    const c = client({ maxPoolSize: 2 });
+    const admin = c.db('admin');
+    await admin.command({ ping: 1 });
+    const start = performance.now();
+    let pingedAt = 0;
+    const [slept] = await Promise.all([
+      admin.command({ sleep: 1, millis: 400, lock: 'none' }).then(() => performance.now() - start),
+      // The other pool connection is answered while the sleep runs: it holds no lock.
+      admin.command({ ping: 1 }).then(() => void (pingedAt = performance.now() - start)),
+    ]);
+    expect(slept).toBeGreaterThanOrEqual(395);
+    expect(pingedAt).toBeLessThan(slept);
+    expect(local().commandCount('sleep')).toBeGreaterThan(0);
+    const notAdmin = (await c.db(DB_NAME).command({ sleep: 1, millis: 1 }).catch((e: unknown) => e)) as MongoServerError;
+    expect([notAdmin.code, notAdmin.message]).toEqual([13, 'sleep may only be run against the admin database.']);
+    const noTime = (await admin.command({ sleep: 1 }).catch((e: unknown) => e)) as MongoServerError;
+    expect(noTime.code).toBe(2);
   });
 
   it('reset() drops all data', async () => {

@@ -13,16 +13,16 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDatabase } from "../src/index.js";
+import { createDatabase } from "../index.js";
 import { mongodb } from "../src/adapters/mongodb.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
 import { buildPackage, projectRoot, type Build } from "./support/build.js";
 import { captureLogger } from "./support/logger.js";
-import { MongoWireServer } from "./support/mongo-wire/index.js";
-import { closeMysqlAdmin, createMysqlUser, killMysqlConnections, mysqlConnectionCount } from "./support/mysql.js";
-import { closeAdmin, pgConnectionCount, postgresUrl, terminatePgBackends, uniqueName } from "./support/postgres.js";
-import { sleep, waitFor } from "./support/wait.js";
+import { needsWireServer, wireServerTarget } from "./support/mongodb-target.js";
+import { closeMysqlAdmin, createMysqlUser, killMysqlConnections, mysqlAdminQuery } from "./support/mysql.js";
+import { adminQuery, closeAdmin, pgConnectionCount, postgresUrl, terminatePgBackends, uniqueName } from "./support/postgres.js";
+import { queuedCallbacksRun, waitFor } from "./support/wait.js";
 
 // Anything fatal that escapes while a test runs ends up here.
 const escaped: Array<{ kind: string; error: unknown }> = [];
@@ -42,8 +42,12 @@ afterAll(async () => {
   await closeMysqlAdmin();
 });
 
-/** Lets late 'error' events and rejections surface before asserting none did. */
-const settle = () => sleep(300);
+/**
+ * Before asserting that nothing escaped: the fault's last events have
+ * happened (the caller waited for them: log lines, pool and server counts),
+ * and the callbacks they queued have run.
+ */
+const settle = queuedCallbacksRun;
 
 describe("pg", () => {
   let url: string;
@@ -51,24 +55,36 @@ describe("pg", () => {
     url = await postgresUrl();
   });
 
-  it("idle connections terminated by the server: logged, discarded, next query succeeds", async () => {
+  it("idle connections terminated by the server: logged, discarded, the database is not taken for down, next query succeeds", async () => {
     const app = uniqueName("ndc_nocrash_pg");
     const logger = captureLogger();
     const database = createDatabase(pg({ connectionString: url, application_name: app, max: 3 }), { name: app, logger, retry: { cooldownMs: 200 } });
+    const pids = async () => (await adminQuery<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [app])).map((r) => r.pid);
     try {
       const { db } = await database.connect();
       // Three connections, all idle again afterwards.
       await Promise.all([1, 2, 3].map(() => db.query("SELECT pg_sleep(0.05)")));
-      expect(await pgConnectionCount(app)).toBe(3);
+      const killed = await pids();
+      expect(killed).toHaveLength(3);
       expect(await terminatePgBackends(app)).toBe(3);
-      await waitFor(() => logger.lines.filter((l) => l.includes("an idle connection failed")).length, (n) => n === 3);
+      // The fault is over once the server has ended all three and the package, having noticed,
+      // has settled its one probe (which must not read the other dead pooled connections as an outage).
+      expect(await waitFor(async () => (await pids()).filter((p) => killed.includes(p)).length, (n) => n === 0)).toBe(0);
+      await waitFor(() => logger.text(), (t) => t.includes("may be unreachable (57P01"));
+      expect(await waitFor(() => database.stats().state, (s) => s !== "checking")).toBe("connected");
       await settle();
       expect(escaped).toEqual([]);
-      expect(logger.lines.filter((l) => l.startsWith("error") && l.includes("57P01"))).toHaveLength(3);
-      expect(database.stats().pool).toMatchObject({ open: 0 }); // discarded
+      expect(logger.lines.filter((l) => l.startsWith("error") && l.includes("an idle connection failed (57P01")).length).toBeGreaterThan(0);
+      // Each dead idle connection is one line: none of them was checked out.
+      expect(logger.text()).not.toMatch(/failed while checked out/);
+      expect(logger.text()).not.toMatch(/still unreachable/);
       const { rows } = await db.query("SELECT 42 AS answer");
       expect(rows[0].answer).toBe(42);
-      expect(await pgConnectionCount(app)).toBe(1);
+      // Discarded: none of the terminated backends is in use any more, and the pool holds what it needs.
+      const now = await pids();
+      expect(now.filter((p) => killed.includes(p))).toEqual([]);
+      expect(now.length).toBeGreaterThanOrEqual(1);
+      expect(now.length).toBeLessThanOrEqual(3);
     } finally {
       await database.close();
     }
@@ -82,8 +98,12 @@ describe("pg", () => {
       const { db } = await database.connect();
       const client = await db.connect();
       await client.query("SELECT 1");
+      const killed = (await adminQuery<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [app])).map((r) => r.pid);
       expect(await terminatePgBackends(app)).toBeGreaterThanOrEqual(1);
       await waitFor(() => logger.text(), (t) => t.includes("failed while checked out"));
+      // The killed backends are gone (the package's probe may already have opened a new one).
+      const alive = async () => (await adminQuery<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [app])).filter((r) => killed.includes(r.pid)).length;
+      expect(await waitFor(alive, (n) => n === 0)).toBe(0);
       await settle();
       expect(escaped).toEqual([]);
       // The dead client fails its next query (it cannot do otherwise) ...
@@ -160,24 +180,33 @@ describe("pg", () => {
 });
 
 describe("mysql2", () => {
-  it("pooled connections killed by the server: logged, discarded, next query succeeds", async () => {
+  it("pooled connections killed by the server: logged, discarded, the database is not taken for down, next query succeeds", async () => {
     const user = await createMysqlUser("ndc_nocrash");
     const logger = captureLogger();
     const database = createDatabase(mysql2({ uri: user.url, connectionLimit: 3 }), { name: uniqueName("nocrash_mysql"), logger, retry: { cooldownMs: 200 } });
+    const ids = async () => ((await mysqlAdminQuery("SELECT ID AS id FROM information_schema.processlist WHERE USER = ?", [user.user])) as Array<{ id: number }>).map((r) => Number(r.id));
     try {
       const { db } = await database.connect();
       await Promise.all([1, 2, 3].map(() => db.query("SELECT SLEEP(0.05)")));
-      expect(await mysqlConnectionCount(user.user)).toBe(3);
+      const killed = await ids();
+      expect(killed).toHaveLength(3);
       expect(await killMysqlConnections(user.user)).toBe(3);
-      await waitFor(() => logger.lines.filter((l) => l.includes("a pooled connection failed")).length, (n) => n === 3);
+      // Over once the server has ended all three and the package's one probe has settled.
+      expect(await waitFor(async () => (await ids()).filter((id) => killed.includes(id)).length, (n) => n === 0)).toBe(0);
+      await waitFor(() => logger.text(), (t) => t.includes("may be unreachable"));
+      expect(await waitFor(() => database.stats().state, (s) => s !== "checking")).toBe("connected");
       await settle();
       expect(escaped).toEqual([]);
-      expect(database.stats().pool).toMatchObject({ open: 0 });
+      expect(logger.text()).toMatch(/a pooled connection failed \(PROTOCOL_CONNECTION_LOST/);
+      expect(logger.text()).not.toMatch(/still unreachable/);
       for (let i = 0; i < 5; i++) {
         const [rows] = await db.query("SELECT 42 AS answer");
         expect((rows as Array<{ answer: number }>)[0]!.answer).toBe(42);
       }
-      expect(await mysqlConnectionCount(user.user)).toBe(1);
+      const now = await ids();
+      expect(now.filter((id) => killed.includes(id))).toEqual([]);
+      expect(now.length).toBeGreaterThanOrEqual(1);
+      expect(now.length).toBeLessThanOrEqual(3);
     } finally {
       await database.close();
       await user.drop();
@@ -192,8 +221,12 @@ describe("mysql2", () => {
       const { db } = await database.connect();
       const conn = await db.getConnection();
       await conn.query("SELECT 1");
+      const ids = async () => ((await mysqlAdminQuery("SELECT ID AS id FROM information_schema.processlist WHERE USER = ?", [user.user])) as Array<{ id: number }>).map((r) => Number(r.id));
+      const killed = await ids();
       expect(await killMysqlConnections(user.user)).toBeGreaterThanOrEqual(1);
       await waitFor(() => logger.text(), (t) => t.includes("a pooled connection failed"));
+      // The killed threads are gone (the package's probe may already have opened a new one).
+      expect(await waitFor(async () => (await ids()).filter((id) => killed.includes(id)).length, (n) => n === 0)).toBe(0);
       await settle();
       expect(escaped).toEqual([]);
       await expect(conn.query("SELECT 1")).rejects.toThrow();
@@ -209,10 +242,9 @@ describe("mysql2", () => {
   });
 });
 
-describe("mongodb", () => {
+describe.skipIf(needsWireServer("killAllConnections() (no-crash: every socket dropped by the server)"))("mongodb", () => {
   it("every socket dropped by the server: logged, no crash, next query succeeds", async () => {
-    const server = new MongoWireServer();
-    const uri = await server.start();
+    const { server, uri } = await wireServerTarget();
     const logger = captureLogger();
     const database = createDatabase(
       mongodb({ url: `${uri}/ndc_nocrash`, maxPoolSize: 3, serverSelectionTimeoutMS: 2000, heartbeatFrequencyMS: 500 }),
@@ -223,9 +255,12 @@ describe("mongodb", () => {
       await db.collection("items").insertOne({ n: 1 });
       await Promise.all([1, 2, 3].map(() => db.collection("items").findOne({})));
       expect(server.connectionCount).toBeGreaterThanOrEqual(2); // pool + monitor
+      const accepted = server.totalAccepted;
       expect(server.killAllConnections()).toBeGreaterThanOrEqual(2);
-      // The driver reconnects by itself and emits no 'error'; the adapter logs the loss.
+      // The driver reconnects by itself and emits no 'error'; the adapter logs the loss. The fault
+      // is over once it is logged and the driver's monitor has opened a new socket.
       await waitFor(() => logger.text(), (t) => /a pooled connection failed/.test(t), 3000);
+      expect(await waitFor(() => server.totalAccepted, (n) => n > accepted, 5000)).toBeGreaterThan(accepted);
       await settle();
       expect(escaped).toEqual([]);
       expect(logger.lines.filter((l) => l.startsWith("warn") && l.includes("a pooled connection failed")).length).toBeGreaterThanOrEqual(1);

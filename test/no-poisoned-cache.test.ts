@@ -11,20 +11,22 @@
  * broken after the database is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../src/index.js";
+import { createDatabase } from "../index.js";
 import { captureLogger } from "./support/logger.js";
-import { CONNECT_TIMEOUT_MS, mongoTarget, mysqlTarget, pgTarget, type NaiveClient, type OutageTarget } from "./support/outage-targets.js";
+import { mongoTarget, mysqlTarget, pgTarget, type NaiveClient, type OutageTarget } from "./support/outage-targets.js";
 import { uniqueName } from "./support/postgres.js";
 import { serveRouters, timedBurst, timedGet, type RouterTargets } from "./support/routes.js";
 import { serveNode } from "./support/http.js";
 import { sleep, waitFor } from "./support/wait.js";
 import { closeMysqlAdmin } from "./support/mysql.js";
 import { closeAdmin } from "./support/postgres.js";
+import { needsWireServer } from "./support/mongodb-target.js";
 
 const makers = [
   { label: "pg", make: pgTarget },
   { label: "mysql2", make: mysqlTarget },
-  { label: "mongodb", make: mongoTarget },
+  // Its outage is the wire server stopped and started on its port, and its count is the server's own.
+  ...(needsWireServer("stop()/start() and connection count (no-poisoned-cache)") ? [] : [{ label: "mongodb", make: mongoTarget }]),
 ];
 
 function untilRetryAllowed(database: { stats(): { retryAt: string | null } }): Promise<void> {
@@ -36,6 +38,19 @@ function retryInMs(database: { stats(): { retryAt: string | null } }): number {
   const at = database.stats().retryAt;
   expect(at).not.toBeNull();
   return Date.parse(at!) - Date.now();
+}
+
+/**
+ * The cooldown the last failure started: from the failure (lastError.at) to
+ * the next attempt allowed (retryAt). Read from two timestamps the package
+ * sets one statement apart, it does not shrink while a loaded machine is slow
+ * to ask. It can read short by a pause of the process between those two
+ * statements (a garbage collection: 20 ms was seen under load), never long.
+ */
+function cooldownMs(database: { stats(): { retryAt: string | null; lastError: { at: string } | null } }): number {
+  const { retryAt, lastError } = database.stats();
+  expect(retryAt).not.toBeNull();
+  return Date.parse(retryAt!) - Date.parse(lastError!.at);
 }
 
 afterAll(async () => {
@@ -69,7 +84,8 @@ describe.each(makers)("no poisoned cache: $label", ({ make }) => {
   }
 
   it("concurrent requests share one failing attempt; the cooldown fails fast with 503; the first request after recovery succeeds", async () => {
-    const { database, logger } = define({ cooldownMs: 600 });
+    // Long enough for the 15 requests below to be answered inside it even on a loaded machine.
+    const { database, logger } = define({ cooldownMs: 2000, jitter: 0 });
     const { v1, all } = await routers(database);
     const { proxy } = target;
 
@@ -90,13 +106,14 @@ describe.each(makers)("no poisoned cache: $label", ({ make }) => {
       expect(database.stats()).toMatchObject({ connects: 0, failures: 1, consecutiveFailures: 1, state: "unavailable" });
       expect(logger.text()).toMatch(/connect failed/);
 
-      // During the cooldown: 503 + Retry-After from every router, no new connection, fast.
+      // During the cooldown: 503 + Retry-After from every router, and fast: no connect attempt was made
+      // (the proxy accepted nothing, which a blackholed attempt would hold a request for its connect timeout), and all
+      // of them were answered before the cooldown ended (so none waited for it).
       before = proxy.accepted;
       const during = (await Promise.all(all.map((s) => timedBurst(`${s.url}/items?x=1`, 5)))).flat();
       for (const r of during) {
         expect(r.status).toBe(503);
         expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
-        expect(r.ms).toBeLessThan(CONNECT_TIMEOUT_MS / 2);
       }
       expect(proxy.accepted - before).toBe(0);
       expect(retryInMs(database)).toBeGreaterThan(0); // still inside the cooldown: the checks above were meaningful
@@ -142,18 +159,19 @@ describe.each(makers)("no poisoned cache: $label", ({ make }) => {
         const r = await timedGet(`${v1.url}/`);
         expect(r.status).toBe(503);
         retryAfter.push(Number(r.retryAfter));
-        waits.push(retryInMs(database));
+        waits.push(cooldownMs(database));
         // Fail-fast requests in between open nothing.
         for (const x of await timedBurst(`${v1.url}/`, 3)) expect(x.status).toBe(503);
       }
       expect(database.stats()).toMatchObject({ failures: 3, consecutiveFailures: 3 });
       expect(proxy.accepted - before).toBe(3);
-      // 200, 600, 1800 ms (less the time since each failure).
-      expect(waits[0]).toBeLessThanOrEqual(200);
-      expect(waits[1]).toBeGreaterThan(400);
-      expect(waits[1]).toBeLessThanOrEqual(600);
-      expect(waits[2]).toBeGreaterThan(1400);
-      expect(waits[2]).toBeLessThanOrEqual(1800);
+      // 200, 600, 1800 ms: cooldownMs × factor^n (jitter off). Each step at most its value (+2 ms of
+      // rounding) and at most 100 ms short of it: the ranges do not overlap, so each step is × 3.
+      waits.forEach((w, i) => {
+        const expected = 200 * 3 ** i;
+        expect(w, `step ${i}`).toBeLessThanOrEqual(expected + 2);
+        expect(w, `step ${i}`).toBeGreaterThan(expected - 100);
+      });
       expect(retryAfter).toEqual([1, 1, 2]);
     } finally {
       proxy.blackhole(false);
@@ -219,7 +237,7 @@ describe.each(makers)("no poisoned cache: $label", ({ make }) => {
           expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
         }
       }
-      expect(logger.text()).toMatch(/lost its database connection|still unreachable/);
+      expect(logger.text()).toMatch(/may be unreachable|still unreachable|the driver lost the server/);
       // The drivers' own events were logged too, not swallowed.
       if (target.label === "pg") expect(logger.text()).toMatch(/an idle connection failed/);
       if (target.label === "mysql2") expect(logger.text()).toMatch(/a pooled connection failed/);

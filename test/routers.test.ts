@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Pool as PgPool } from "pg";
 import type { Pool as MysqlPool } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeAll, createDatabase, type DatabaseRequest } from "../src/index.js";
+import { closeAll, createDatabase, type DatabaseRequest } from "../index.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
 import { mongodb } from "../src/adapters/mongodb.js";
@@ -195,16 +195,21 @@ describe.each(drivers)("routers with $label", (driver) => {
   });
 
   it("next-connect createEdgeRouter: router.use(database) in a route handler", async () => {
+    // Writes its own row through req.db and reads it back: it does not depend on what earlier tests inserted.
+    const text = `edge-${driver.label}`;
     const router = createEdgeRouter<Request & DatabaseRequest<typeof ctx.database>, { params: Promise<object> }>()
       .use(ctx.database)
-      .get(async (req) => Response.json({ notes: await ctx.notes(req.db).list(), hasClient: req.dbClient !== undefined }));
+      .get(async (req) => {
+        await ctx.notes(req.db).add(new URL(req.url).searchParams.get("t")!);
+        return Response.json({ notes: await ctx.notes(req.db).list(), hasClient: req.dbClient !== undefined });
+      });
     const server = await serveWeb((req) => router.run(req as never, { params: Promise.resolve({}) }) as Promise<Response>);
     servers.push(server);
-    const res = await fetch(`${server.url}/notes`);
+    const res = await fetch(`${server.url}/notes?t=${text}`);
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.hasClient).toBe(true);
-    expect(body.notes.length).toBeGreaterThan(0);
+    expect(body.notes).toContain(text);
   });
 
   describe("database down: 503 JSON with Retry-After, no error handler needed", () => {

@@ -12,7 +12,7 @@
 import { createRouter } from "next-connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../src/index.js";
+import { createDatabase } from "../index.js";
 import { mysql2 } from "../src/adapters/mysql2.js";
 import { pg } from "../src/adapters/pg.js";
 import { serveNode } from "./support/http.js";
@@ -20,7 +20,7 @@ import { captureLogger } from "./support/logger.js";
 import { closeMysqlAdmin, createMysqlUser, mysqlAdminQuery, mysqlConnectionCount, type MysqlTestUser } from "./support/mysql.js";
 import { adminQuery, closeAdmin, pgConnectionCount, postgresUrl, uniqueName } from "./support/postgres.js";
 import { sendJson } from "./support/routes.js";
-import { sleep, waitFor } from "./support/wait.js";
+import { queuedCallbacksRun, sleep, waitFor } from "./support/wait.js";
 
 const table = uniqueName("ndc_tx");
 
@@ -104,6 +104,18 @@ afterAll(async () => {
   await closeMysqlAdmin();
 });
 
+/**
+ * A query that got a pooled connection at once: once the pool has handed out
+ * its idle connections (pg-pool does so on the next tick), nobody is queued (a
+ * pool drained by leaks would show it waiting). Then it is answered; no clock
+ * decides.
+ */
+async function answeredWithoutWaiting(database: { stats(): { pool: { waiting: number | null } | null } }, query: Promise<unknown>): Promise<void> {
+  await queuedCallbacksRun();
+  expect(database.stats().pool?.waiting).toBe(0);
+  await query;
+}
+
 describe.each([
   { label: "pg", make: pgTarget },
   { label: "mysql2", make: mysqlTarget },
@@ -186,8 +198,7 @@ describe.each([
     expect(maxSeen).toBeLessThanOrEqual(2);
     expect(database.stats().pool).toMatchObject({ inUse: 0, waiting: 0 });
     const { db } = await database.connect();
-    const quick = await Promise.race([target.count(db).then(() => "answered"), sleep(1000).then(() => "waiting")]);
-    expect(quick).toBe("answered");
+    await answeredWithoutWaiting(database, target.count(db));
   });
 
   it("inside a request through the middleware: tx client and req.db side by side, no leak warning, errors roll back", async () => {
@@ -205,7 +216,11 @@ describe.each([
         });
         sendJson(res, 201, { before, inside });
       });
-    const server = await serveNode((req, res) => void router.run(req as never, res).catch((e) => sendJson(res, 500, { error: String(e.message) })));
+    let closed = 0;
+    const server = await serveNode((req, res) => {
+      res.once("close", () => setImmediate(() => closed++)); // counted after the leak guard's own 'close' listener
+      void router.run(req as never, res).catch((e) => sendJson(res, 500, { error: String(e.message) }));
+    });
     cleanups.push(() => server.close());
 
     const ok = await fetch(`${server.url}/items?text=req-ok`, { method: "POST" });
@@ -219,7 +234,8 @@ describe.each([
     expect(await failed.json()).toEqual({ error: "handler failed after insert" });
     expect(await target.committed()).not.toContain("req-fail");
 
-    await sleep(50);
+    // The leak guard acts when a response closes: both have, so it has had its say.
+    expect(await waitFor(() => closed, (n) => n === 2)).toBe(2);
     expect(database.stats().leaksReleased).toBe(0);
     expect(logger.text()).not.toMatch(/did not release/);
     expect(database.stats().pool).toMatchObject({ inUse: 0 });
@@ -242,11 +258,11 @@ describe.each([
     }
     expect(await target.serverCount()).toBe(2);
     expect(database.stats().pool).toMatchObject({ inUse: 2 });
-    // The pool of 2 is drained: the next plain query waits.
-    const pending = target.count(db);
-    const naive = await Promise.race([pending.then(() => "answered"), sleep(800).then(() => "waiting")]);
+    // The pool of 2 is drained: the next plain query queues, and nothing will give it a connection.
+    let naive = "waiting";
+    const pending = target.count(db).then(() => void (naive = "answered"));
+    expect(await waitFor(() => database.stats().pool, (p) => p?.waiting === 1)).toMatchObject({ inUse: 2, waiting: 1 });
     expect(naive).toBe("waiting");
-    expect(database.stats().pool).toMatchObject({ waiting: 1 });
     leaked.splice(0).forEach((c) => c.release());
     await pending; // answered once the leaked connections were given back
 
@@ -260,8 +276,7 @@ describe.each([
       ).rejects.toThrow("our failure");
     }
     expect(database.stats().pool).toMatchObject({ inUse: 0, waiting: 0 });
-    const ours = await Promise.race([target.count(db).then(() => "answered"), sleep(800).then(() => "waiting")]);
-    expect(ours).toBe("answered");
+    await answeredWithoutWaiting(database, target.count(db));
     expect(await waitFor(() => target.serverCount(), (n) => n <= 2)).toBeLessThanOrEqual(2);
   });
 });

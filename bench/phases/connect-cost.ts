@@ -6,11 +6,13 @@
 import { MongoClient } from "mongodb";
 import mysql from "mysql2/promise";
 import pg from "pg";
-import type { Driver } from "../strategies.js";
+import type { Driver, Network } from "../strategies.js";
 import { median, round } from "../lib/stats.js";
 
 export interface ConnectCost {
   driver: Driver;
+  /** Absent in older results: local. */
+  network?: Network;
   samples: number;
   /** Median ms for connect + query + close (strategy a's per-request work). */
   connectQueryCloseMs: number;

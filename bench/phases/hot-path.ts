@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../lib/paths.js";
 import { median, round } from "../lib/stats.js";
 import type { BenchSettings } from "../settings.js";
 
-type PackageIndex = typeof import("../../src/index.js");
+type PackageIndex = typeof import("../../index.js");
 type PgAdapter = typeof import("../../src/adapters/pg.js");
 
 export interface HotPathCase {

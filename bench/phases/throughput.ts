@@ -2,7 +2,7 @@
 // (a b c c-nc d d-noguard c-app e, then e c-app d-noguard ... a) so that drift on a shared machine
 // hits every strategy alike, all in one `next start` process.
 import type { BenchSettings } from "../settings.js";
-import { STRATEGIES, routePath, type StrategyId } from "../strategies.js";
+import { STRATEGIES, routePath, targetLabel, type StrategyId } from "../strategies.js";
 import type { DriverTarget } from "../targets/index.js";
 import { load, type LoadResult } from "../lib/load.js";
 import { appStats, type NextServer } from "../lib/next-app.js";
@@ -26,6 +26,8 @@ export interface StrategyThroughput {
 
 export interface DriverThroughput {
   driver: DriverTarget["driver"];
+  /** Absent in results written before the production-like targets: local. */
+  network?: DriverTarget["network"];
   strategies: StrategyThroughput[];
 }
 
@@ -68,7 +70,7 @@ export async function runThroughput(
       rounds.get(id)!.push(result);
       line.push(`${id} ${Math.round(result.requestsPerSecond)}`);
     }
-    log(`  ${target.driver} round ${r}/${settings.rounds}: ${line.join(", ")} req/s`);
+    log(`  ${targetLabel(target.driver, target.network)} round ${r}/${settings.rounds}: ${line.join(", ")} req/s`);
   }
   if (target.openedExact) {
     await target.settle();
@@ -78,6 +80,7 @@ export async function runThroughput(
   const connects = (await appStats(server)).connects[target.driver] ?? {};
   return {
     driver: target.driver,
+    network: target.network,
     strategies: STRATEGIES.map(({ id }) => {
       const rs = rounds.get(id)!;
       return {

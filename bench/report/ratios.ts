@@ -46,8 +46,11 @@ export function pairRatio(result: DriverThroughput, strategy: StrategyId, agains
 
 export interface DriverRatios {
   driver: DriverThroughput["driver"];
+  network?: DriverThroughput["network"];
   /** Every strategy measured against c (Pages Router singleton), with its per-round range. */
   againstC: Partial<Record<StrategyId, PairRatio>>;
+  /** Every strategy measured against a, a connection per request (absent in older results). */
+  againstA?: Partial<Record<StrategyId, PairRatio>>;
   /** COMPARISONS, for the strategies this run measured. */
   pairs: PairRatio[];
   dAgainstA?: PairRatio;
@@ -56,12 +59,17 @@ export interface DriverRatios {
 
 export function ratiosFor(result: DriverThroughput): DriverRatios {
   const againstC: DriverRatios["againstC"] = {};
+  const againstA: NonNullable<DriverRatios["againstA"]> = {};
   for (const { strategy } of result.strategies) {
     const r = pairRatio(result, strategy, "c");
     if (r) againstC[strategy] = r;
+    const a = pairRatio(result, strategy, "a");
+    if (a) againstA[strategy] = a;
   }
   return {
     driver: result.driver,
+    network: result.network,
+    againstA,
     againstC,
     pairs: COMPARISONS.map((c) => pairRatio(result, c.strategy, c.against)).filter((r): r is PairRatio => r !== undefined),
     dAgainstA: pairRatio(result, "d", "a"),

@@ -42,6 +42,7 @@ async function wireServers(): Promise<DriverTarget> {
   }
   return {
     driver: "mongodb",
+    network: "local",
     server: `MongoDB wire test server (test/support/mongo-wire, reports ${version}), in the bench process`,
     openedMethod: "the wire server's own accepted-connection count, one server per strategy",
     openedExact: true,
@@ -81,6 +82,7 @@ async function realMongo(uri: string): Promise<DriverTarget> {
   const totalCreated = async () => Number((await admin.db("admin").command({ serverStatus: 1 })).connections?.totalCreated ?? 0);
   return {
     driver: "mongodb",
+    network: "local",
     server: `MongoDB ${version}`,
     openedMethod: "server-wide serverStatus.connections.totalCreated, difference over the strategy's windows (upper bound)",
     openedExact: false,

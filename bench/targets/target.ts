@@ -1,4 +1,4 @@
-import type { Driver, StrategyId } from "../strategies.js";
+import type { Driver, Network, StrategyId } from "../strategies.js";
 
 /** Server-side counts for one strategy's own identity (database, user or wire server). */
 export interface StrategyCounter {
@@ -14,6 +14,7 @@ export interface StrategyCounter {
 
 export interface DriverTarget {
   driver: Driver;
+  network: Network;
   /** e.g. "PostgreSQL 15.20" */
   server: string;
   /** How `opened` is measured, for the report. */

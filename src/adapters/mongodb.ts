@@ -1,10 +1,14 @@
 import type { Db, MongoClient, MongoClientOptions } from "mongodb";
 import { DatabaseConfigError } from "../errors.js";
+import { announceDefaults, serverlessDefaults } from "../platform/pool-defaults.js";
 import { createRedactor, secretsOfUrl, type Redactor } from "../redact.js";
-import type { Adapter, ConnectContext, PoolStats } from "../types.js";
+import type { Adapter, ConnectContext } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
-import { hasErrorCode, NETWORK_ERROR_CODES } from "./error-codes.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { classifyMongo } from "./mongodb-classify.js";
+import { PoolCounters, watchClient } from "./mongodb-monitor.js";
+import { askOutsidePool } from "./outside-pool.js";
+import { heartbeatSettled, retireIdleOnThaw } from "./mongodb-thaw.js";
 import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
@@ -36,13 +40,22 @@ export function mongodb(options: MongodbOptions): Adapter<MongoClient, Db> {
       validateMongoConfig(name, options);
       databaseName(name, url as string, dbName);
     },
+    target: () => mongoTarget(url, dbName),
     connect: (ctx) =>
       connectClient(ctx, url as string, dbName, clientOptions, createRedactor(secrets.filter((s): s is string => typeof s === "string" && s.length > 0))),
     db: (client) => client.db(databaseName("", url as string, dbName)),
-    close: (client) => client.close(),
-    ping: (client) => client.db("admin").command({ ping: 1 }),
+    close: (client) => {
+      closedClients.add(client);
+      return client.close();
+    },
+    // After a thaw, first the outcome of a heartbeat the freeze caught (mongodb-thaw.ts).
+    ping: async (client) => {
+      await heartbeatSettled(client);
+      return client.db("admin").command({ ping: 1 });
+    },
+    reachable: (client, timeoutMs) => reachable(client, url as string, clientOptions, timeoutMs),
     stats: (client) => poolCounters.get(client)?.snapshot() ?? {},
-    isUnavailableError: isMongoUnavailableError,
+    classify: (err, client) => classifyMongo(err, client !== undefined && closedClients.has(client)),
   });
 }
 
@@ -53,47 +66,73 @@ async function connectClient(
   options: MongoClientOptions,
   redact: Redactor,
 ): Promise<MongoClient> {
+  const started = Date.now();
   const mod = await loadDriver(ctx.name, "mongodb", () => import("mongodb"));
   const MongoClientClass = pick<typeof MongoClient>(mod, "MongoClient");
   let client: MongoClient;
+  const effective = withTimeoutDefaults(url, options, ctx, Date.now() - started);
   try {
-    client = new MongoClientClass(url, withTimeoutDefaults(url, options));
+    client = new MongoClientClass(url, effective);
   } catch (err) {
     throw asDriverConfigError(ctx.name, err, redact);
   }
-  poolCounters.set(client, new PoolCounters(client, options.maxPoolSize ?? 100));
-  // The client is an EventEmitter; an 'error' with no listener would be fatal.
-  client.on("error", (err: Error) => ctx.log.error(`client error: ${err.message}`));
-  // The driver emits no 'error' when the server drops its connections (restart,
-  // failover, `killOp`, network cut): it discards the dead pooled connections
-  // and, if the server stays unreachable, marks it Unknown and reconnects by
-  // itself. Without these listeners such an event would leave no trace in the
-  // log, unlike pg and mysql2 (contract 3: errors are handled *and logged*).
-  client.on("connectionClosed", (event) => {
-    if (event.reason !== "error") return; // "stale", "idle", "poolClosed": routine
-    const reason = (event as { error?: { message?: string } }).error?.message ?? "socket closed";
-    ctx.log.warn(`a pooled connection failed (${reason}); the driver discarded it`);
-  });
-  let lost = false;
-  client.on("serverDescriptionChanged", (event) => {
-    const was = event.previousDescription.type;
-    const now = event.newDescription.type;
-    if (now === "Unknown" && was !== "Unknown") {
-      lost = true;
-      const reason = event.newDescription.error?.message ?? "no reply";
-      ctx.log.error(`lost the connection to ${event.address} (${reason}); the driver reconnects`);
-    } else if (lost && was === "Unknown" && now !== "Unknown") {
-      lost = false;
-      ctx.log.info(`reconnected to ${event.address}`);
-    }
-  });
-  return verifyOrClose(
+  poolCounters.set(client, new PoolCounters(client, effective.maxPoolSize ?? 100));
+  watchClient(client, ctx);
+  // Given up (connectTimeoutMs, close()): close the client, sockets still connecting included.
+  ctx.signal.addEventListener("abort", () => void client.close().catch(() => {}), { once: true });
+  await verifyOrClose(
     client,
     async (c) => {
-      await c.connect();
+      await c.connect().catch((err: unknown) => {
+        throw asPasswordPrepError(ctx.name, err) ?? err;
+      });
       await c.db(databaseName(ctx.name, url, dbName)).command({ ping: 1 });
     },
     (c) => c.close(),
+  );
+  client.once("topologyClosed", retireIdleOnThaw(client, ctx));
+  return client;
+}
+
+/**
+ * `ping` on a client of its own, with one pooled connection and deadlines of
+ * `timeoutMs`, outside the app client's wait queue (see `Adapter.reachable`).
+ * The class is the app client's own, so no second copy of the driver loads.
+ */
+function reachable(client: MongoClient, url: string, options: MongoClientOptions, timeoutMs: number): Promise<void> {
+  const MongoClientClass = client.constructor as typeof MongoClient;
+  return askOutsidePool(
+    () => {
+      const side = new MongoClientClass(url, {
+        ...options,
+        maxPoolSize: 1,
+        minPoolSize: 0,
+        serverSelectionTimeoutMS: timeoutMs,
+        connectTimeoutMS: timeoutMs,
+        socketTimeoutMS: timeoutMs,
+      });
+      side.on("error", () => {});
+      return side;
+    },
+    (side) => side.db("admin").command({ ping: 1 }),
+    (side) => void side.close().catch(() => {}),
+    timeoutMs,
+  );
+}
+
+/**
+ * SCRAM-SHA-256 runs the password through SASLprep (RFC 4013) in the driver,
+ * which refuses some characters (unassigned code points such as most emoji,
+ * prohibited ones, mixed bidirectional text) with a plain Error before
+ * anything is sent. No retry can succeed: it is the configured password, not
+ * an outage. The message quotes the rule, never the password.
+ */
+function asPasswordPrepError(name: string, err: unknown): DatabaseConfigError | null {
+  if (!(err instanceof Error) || err.name.startsWith("Mongo") || !/rfc(4013|3454)/.test(err.message)) return null;
+  return new DatabaseConfigError(
+    name,
+    "credentials",
+    `mongodb: the password cannot be used for SCRAM-SHA-256 authentication: the driver's SASLprep rejects it (${err.message})`,
   );
 }
 
@@ -114,75 +153,76 @@ function asDriverConfigError(name: string, err: unknown, redact: Redactor): unkn
 }
 
 /**
- * The driver waits 30 s by default both to connect and to select a server, so
- * behind a blackholed network a request hangs for up to a minute before it can
- * become a 503. 10 s, like the pg adapter's `connectionTimeoutMillis`, unless
- * the options or the URL (where keys are case-insensitive) say otherwise; the
- * options object would override the URL, so a default is only added when
- * neither sets it.
+ * The driver waits 30 s by default both to connect and to select a server,
+ * and without limit for a pooled connection. The package bounds all three, and
+ * keeps the driver's own deadlines inside its `connectTimeoutMs`, so that a
+ * refused connection is reported by the driver as refused rather than by the
+ * package as "timed out": server selection and connect get 80% of
+ * `connectTimeoutMs` (8 s by default), the wait queue `acquireTimeoutMs`.
+ * The package's deadline also counts loading the driver, which takes up to a
+ * second on a cold, busy process: when that ate into the margin, the
+ * driver's deadlines end at 90% of the package's instead. Only what neither
+ * the options nor the URL (where keys are case-insensitive) set is added,
+ * since the options object would override the URL. `spentMs`: how long the
+ * connect has run already (loading the driver).
  */
-export const MONGO_TIMEOUT_DEFAULTS = { connectTimeoutMS: 10_000, serverSelectionTimeoutMS: 10_000 } as const;
-
-function withTimeoutDefaults(url: string, options: MongoClientOptions): MongoClientOptions {
+export function withTimeoutDefaults(url: string, options: MongoClientOptions, ctx: ConnectContext, spentMs = 0): MongoClientOptions {
   const query = url.includes("?") ? url.slice(url.indexOf("?") + 1).split("#", 1)[0]! : "";
-  const inUrl = new Set([...new URLSearchParams(query).keys()].map((k) => k.toLowerCase()));
-  const defaults: Partial<MongoClientOptions> = {};
-  for (const [key, value] of Object.entries(MONGO_TIMEOUT_DEFAULTS)) {
-    if ((options as Record<string, unknown>)[key] === undefined && !inUrl.has(key.toLowerCase())) {
-      (defaults as Record<string, number>)[key] = value;
-    }
+  const inUrl = new Map([...new URLSearchParams(query).entries()].map(([k, v]) => [k.toLowerCase(), v]));
+  const total = ctx.connectTimeoutMs;
+  const driverDeadline = Math.max(1, Math.floor(Math.min(total * 0.8, total * 0.9 - spentMs)));
+  const wanted: Record<string, number> = {
+    connectTimeoutMS: driverDeadline,
+    serverSelectionTimeoutMS: driverDeadline,
+    waitQueueTimeoutMS: ctx.acquireTimeoutMs,
+  };
+  const defaults: Record<string, number> = {};
+  for (const [key, value] of Object.entries(wanted)) {
+    if ((options as Record<string, unknown>)[key] === undefined && !inUrl.has(key.toLowerCase())) defaults[key] = value;
   }
-  return { ...defaults, ...options };
+  // On a serverless platform: a small pool and a short idle timeout, unless set here or in the URL.
+  const platform = serverlessDefaults("mongodb", options, (key) => inUrl.has(key.toLowerCase()));
+  announceDefaults(platform, ctx.log);
+  return { ...defaults, ...options, ...platform?.values, ...handshakeBound(options, inUrl.get("connecttimeoutms"), driverDeadline, ctx) };
 }
 
 /**
- * Pool figures from the driver's connection-pool (CMAP) events; the driver
- * keeps no public counters. Monitoring connections are not part of the pool
- * and are not counted here.
+ * `connectTimeoutMS` also bounds the handshake on a socket the server
+ * accepted, and that handshake is the one thing `MongoClient.close()` cannot
+ * stop: a monitor's socket to a server that accepts and never answers stays
+ * open until it expires. The package gives up on a connect at
+ * `connectTimeoutMs` and closes the client, so a longer (or unlimited, 0)
+ * value would only leave one socket behind per abandoned attempt; it is
+ * lowered to the package's own driver deadline.
  */
-class PoolCounters {
-  private open = 0;
-  private inUse = 0;
-  private waiting = 0;
-
-  constructor(client: MongoClient, private readonly max: number) {
-    client.on("connectionCreated", () => this.open++);
-    client.on("connectionClosed", () => (this.open = Math.max(0, this.open - 1)));
-    client.on("connectionCheckOutStarted", () => this.waiting++);
-    client.on("connectionCheckOutFailed", () => (this.waiting = Math.max(0, this.waiting - 1)));
-    client.on("connectionCheckedOut", () => {
-      this.waiting = Math.max(0, this.waiting - 1);
-      this.inUse++;
-    });
-    client.on("connectionCheckedIn", () => (this.inUse = Math.max(0, this.inUse - 1)));
-  }
-
-  snapshot(): Partial<PoolStats> {
-    return { open: this.open, idle: Math.max(0, this.open - this.inUse), inUse: this.inUse, waiting: this.waiting, max: this.max };
-  }
+function handshakeBound(options: MongoClientOptions, fromUrl: string | undefined, driverDeadline: number, ctx: ConnectContext): MongoClientOptions {
+  const given = options.connectTimeoutMS ?? (fromUrl === undefined ? undefined : Number(fromUrl));
+  if (given === undefined || !Number.isFinite(given) || (given > 0 && given <= driverDeadline)) return {};
+  if (!loweredFor.has(options)) ctx.log.info(
+    `connectTimeoutMS ${given === 0 ? "0 (no limit)" : `${given} ms`} lowered to ${driverDeadline} ms: a connect is abandoned at ` +
+      `connectTimeoutMs (${ctx.connectTimeoutMs} ms), and the driver cannot close a handshake in progress before its connectTimeoutMS`,
+  );
+  loweredFor.add(options);
+  return { connectTimeoutMS: driverDeadline };
 }
 
 const poolCounters = new WeakMap<MongoClient, PoolCounters>();
+/** The options whose connectTimeoutMS was lowered, said once per definition rather than at every attempt. */
+const loweredFor = new WeakSet<object>();
+/** Clients the package closed: what their operations fail with from then on is the close. */
+const closedClients = new WeakSet<MongoClient>();
 
-const MONGO_UNAVAILABLE_NAMES = new Set([
-  "MongoNetworkError",
-  "MongoNetworkTimeoutError",
-  "MongoServerSelectionError",
-  "MongoTopologyClosedError",
-  "MongoNotConnectedError",
-  "MongoPoolClearedError",
-  "MongoServerClosedError",
-]);
-
-/** Server codes for a node shutting down or stepping down. */
-const MONGO_UNAVAILABLE_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
-
-export function isMongoUnavailableError(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  const e = err as { name?: unknown; code?: unknown };
-  if (typeof e.name === "string" && MONGO_UNAVAILABLE_NAMES.has(e.name)) return true;
-  if (typeof e.code === "number" && MONGO_UNAVAILABLE_CODES.has(e.code)) return true;
-  return hasErrorCode(err, NETWORK_ERROR_CODES);
+/** host(s)/database, without credentials. */
+function mongoTarget(url: string | undefined, dbName: string | undefined): string {
+  const rest = typeof url === "string" ? url.replace(/^mongodb(\+srv)?:\/\//i, "") : "";
+  const hosts = rest.split(/[/?#]/, 1)[0]!.replace(/^.*@/, "");
+  let database = dbName;
+  try {
+    database ??= databaseName("", url ?? "", undefined);
+  } catch {
+    // no database name yet: validation says so
+  }
+  return `${hosts}/${database ?? ""}`;
 }
 
 function validateMongoConfig(name: string, options: unknown): void {

@@ -1,15 +1,24 @@
 import type { Pool, PoolConnection, PoolOptions } from "mysql2/promise";
+import { TimeoutError } from "../deadline.js";
+import { announceDefaults, serverlessDefaults } from "../platform/pool-defaults.js";
 import { secretsOfUrl } from "../redact.js";
-import { currentScope, type CheckoutOwner } from "../request-scope.js";
 import type { Adapter, ConnectContext, PoolStats } from "../types.js";
 import { defineAdapter } from "./define-adapter.js";
-import { hasErrorCode, messageOf, NETWORK_ERROR_CODES } from "./error-codes.js";
+import { checkoutWithin } from "./checkout-within.js";
+import { conclusivePing } from "./conclusive-ping.js";
 import { loadDriver, pick } from "./load-driver.js";
+import { mappedDb, type DbMapping } from "./map-db.js";
 import { mysqlBudget } from "./mysql-budget.js";
+import { classifyMysql } from "./mysql2-classify.js";
+import { checkoutQueues, corePool, Mysql2PoolGuard, type CorePool } from "./mysql2-pool-guard.js";
+import { askOutsidePool } from "./outside-pool.js";
+import { RaisedErrors } from "./raised-errors.js";
+import { targetLabel } from "./target-label.js";
 import { verifyOrClose } from "./verify-or-close.js";
 import { ConfigCheck, configObject, MAX_POOL_SIZE } from "./validate.js";
 
 export type { Pool, PoolConnection, PoolOptions } from "mysql2/promise";
+export type { DbMapping } from "./map-db.js";
 
 /** mysql2's own pool options, plus `uri` (mysql://user:pass@host:port/db). */
 export type Mysql2Options = PoolOptions & { uri?: string };
@@ -17,24 +26,56 @@ export type Mysql2Options = PoolOptions & { uri?: string };
 /**
  * A mysql2 promise pool. `req.db` and `req.dbClient` are the pool itself.
  *
- * Every pooled connection gets an `error` listener, so a connection killed
- * while idle (server restart, `KILL`) is logged and dropped, not fatal.
+ * Differences from a bare `createPool(config)`:
+ * - every pooled connection gets an `error` listener, so a connection killed
+ *   while idle (server restart, `KILL`) is logged and dropped, not fatal;
+ * - waiting for a connection is bounded by the package's `acquireTimeoutMs`
+ *   (mysql2's queue waits forever), and a wait that times out is a 503
+ *   *saturated*, not a down database;
+ * - a server at its connection limit (1040, 1203) makes the pool wait for its
+ *   own connections instead of failing requests;
+ * - a connection whose query timed out is destroyed rather than reused.
+ *
+ * With a mapping, handlers get what it makes of the pool as `req.db`: Drizzle
+ * (`{ db: (pool) => drizzle(pool) }`), Kysely (whose `MysqlDialect` takes the
+ * callback pool: `pool.pool`). `req.dbClient` stays the promise `Pool`.
  */
-export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnection> {
+export function mysql2<TDb>(config: Mysql2Options | undefined, mapping: DbMapping<Pool, TDb>): Adapter<Pool, TDb, PoolConnection>;
+/** Without a mapping, handlers get the promise `Pool` itself. (Last, so that `ReturnType<typeof mysql2>` is this one.) */
+export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnection>;
+export function mysql2(config?: Mysql2Options, mapping?: DbMapping<Pool, unknown>): Adapter<Pool, unknown, PoolConnection> {
   const options = config as Record<string, unknown> | undefined;
-  return defineAdapter<Pool, Pool, PoolConnection>({
+  const raised = new RaisedErrors();
+  const guards = new WeakMap<Pool, Mysql2PoolGuard>();
+  const secrets = [
+    typeof options?.password === "string" ? options.password : undefined,
+    ...secretsOfUrl(options?.uri),
+  ];
+  const mapped = mappedDb("mysql2", mapping, secrets);
+  return defineAdapter<Pool, unknown, PoolConnection>({
     kind: "mysql2",
     config,
-    secrets: [
-      typeof options?.password === "string" ? options.password : undefined,
-      ...secretsOfUrl(options?.uri),
-    ],
-    validate: (name) => validateMysqlConfig(name, config),
-    connect: (ctx) => connectPool(ctx, config ?? {}),
-    close: (pool) => pool.end(),
-    ping,
+    secrets,
+    validate: (name) => {
+      validateMysqlConfig(name, config);
+      mapped.validate(name);
+    },
+    ...(mapped.db ? { db: mapped.db } : {}),
+    target: () => targetLabel(config ?? {}, config?.uri, 3306),
+    connect: async (ctx) => {
+      const pool = await openPool(ctx, config ?? {});
+      const guard = new Mysql2PoolGuard(pool, ctx, raised);
+      guards.set(pool, guard);
+      return verifyOrClose(pool, (p) => p.query("SELECT 1"), () => guard.close());
+    },
+    close: async (pool) => {
+      const guard = guards.get(pool);
+      await (guard ? guard.close() : pool.end());
+    },
+    ping: (pool, timeoutMs) => ping(pool, timeoutMs, raised),
+    reachable: (pool, timeoutMs) => reachable(pool, timeoutMs, raised),
     stats: poolStats,
-    isUnavailableError: isMysqlUnavailableError,
+    classify: (err) => raised.verdict(err, undefined),
     transaction: mysqlTransaction,
     tracksCheckouts: true,
     budget: (pool) => {
@@ -44,74 +85,86 @@ export function mysql2(config?: Mysql2Options): Adapter<Pool, Pool, PoolConnecti
   });
 }
 
-async function connectPool(ctx: ConnectContext, config: Mysql2Options): Promise<Pool> {
+async function openPool(ctx: ConnectContext, config: Mysql2Options): Promise<Pool> {
   const mod = await loadDriver(ctx.name, "mysql2", () => import("mysql2/promise"));
   const createPool = pick<(options: PoolOptions) => Pool>(mod, "createPool");
   // A copy: mysql2 writes the parsed host, user and password back into the
   // object it is given, which would change the user's config (and with it the
   // fingerprint, so an unchanged config would look changed on the next use).
-  const pool = createPool({ ...config });
-  // mysql2's pool removes a failed connection on its first 'error' only; a
-  // listener of our own keeps any later one from becoming an uncaught event.
-  corePool(pool).on("connection", (connection: CoreConnection) => {
-    connection.on("error", (err: Error & { code?: string }) => {
-      ctx.log.warn(`a pooled connection failed (${err.code ?? "error"}: ${err.message}); the pool discarded it`);
-    });
-    destroyAfterQueryTimeout(connection, ctx);
-  });
-  trackCheckouts(pool, { name: ctx.name, log: ctx.log });
-  return verifyOrClose(pool, (p) => ping(p), (p) => p.end());
-}
-
-/** A pooled connection of the callback API, as the pool's 'connection' event passes it. */
-interface CoreConnection extends NodeJS.EventEmitter {
-  addCommand(cmd: { onResult?: (err: unknown, ...rest: unknown[]) => unknown }): unknown;
-  destroy(): void;
+  // On a serverless platform: a small pool and a short idle timeout, unless set.
+  const platform = serverlessDefaults("mysql2", config);
+  announceDefaults(platform, ctx.log);
+  return createPool({ ...config, ...platform?.values });
 }
 
 /**
- * When a query's `timeout` fires, mysql2 answers the caller but leaves the
- * command on the connection, waiting for a reply that may never come (a
- * network partition): the pool counts that connection as checked out until the
- * socket dies, which can take minutes. A few timeouts exhaust the pool, and as
- * mysql2's queue has no time limit, every later request hangs. Found by the
- * partition scenario (test/reliability/latency-blackhole.test.ts). The
- * connection's state is unknown after a timeout anyway: destroy it, so the
- * pool frees its slot and opens a fresh one when needed.
+ * Checks out within `timeoutMs` (no free connection in that time is
+ * *saturated*: up and busy), then `SELECT 1` with the time left; with a
+ * timeout, the connection of a ping lost in a partition is destroyed instead
+ * of staying checked out. An idle connection that turns out dead is dropped
+ * and the ping tried again (`conclusivePing`).
  */
-function destroyAfterQueryTimeout(connection: CoreConnection, ctx: ConnectContext): void {
-  const addCommand = connection.addCommand;
-  if (typeof addCommand !== "function") return;
-  connection.addCommand = function addCommandWithTimeoutCleanup(cmd) {
-    const onResult = cmd?.onResult;
-    if (typeof onResult === "function") {
-      cmd.onResult = function (this: unknown, err: unknown, ...rest: unknown[]) {
-        if ((err as { code?: unknown } | null)?.code === "PROTOCOL_SEQUENCE_TIMEOUT") {
-          ctx.log.warn("a query timed out; its connection is in an unknown state and was destroyed");
-          connection.destroy();
-        }
-        return onResult.call(this, err, ...rest);
-      };
-    }
-    return addCommand.call(this, cmd);
-  };
+function ping(pool: Pool, timeoutMs: number, raised: RaisedErrors): Promise<void> {
+  return conclusivePing({
+    timeoutMs,
+    idleConnections: () => corePool(pool)._freeConnections?.length ?? 0,
+    once: (left) => pingOnce(pool, left, raised),
+    lost: (err) => classifyMysql(err, "command") === "unreachable",
+  });
 }
 
-/** With a timeout, the connection of a ping lost in a partition is destroyed (see above) instead of staying checked out. */
-const ping = (pool: Pool, timeoutMs?: number) =>
-  timeoutMs ? pool.query({ sql: "SELECT 1", timeout: timeoutMs }) : pool.query("SELECT 1");
-
-/** The callback pool behind the promise wrapper: it has the events and the queues. */
-interface CorePool extends NodeJS.EventEmitter {
-  config?: { connectionLimit?: number };
-  _allConnections?: { length: number };
-  _freeConnections?: { length: number };
-  _connectionQueue?: { length: number };
+async function pingOnce(pool: Pool, timeoutMs: number, raised: RaisedErrors): Promise<void> {
+  const started = Date.now();
+  // Queued behind busy connections, a slow checkout means a busy pool; opening
+  // a new connection that does not finish in time means a silent database.
+  const connection = await checkoutWithin(pool.getConnection(), timeoutMs, (c) => c.release(), pool, raised, checkoutQueues(corePool(pool)));
+  let failed = false;
+  try {
+    await connection.query({ sql: "SELECT 1", timeout: Math.max(1, timeoutMs - (Date.now() - started)) });
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    // A connection that failed a ping is not handed to the next caller (nor to the ping's retry).
+    if (failed) connection.destroy();
+    else connection.release();
+  }
 }
 
-function corePool(pool: Pool): CorePool {
-  return (pool as unknown as { pool: CorePool }).pool;
+/**
+ * `SELECT 1` on a connection of the pool's own configuration, outside its
+ * queue (see `Adapter.reachable`). mysql2's core `Connection` with the core
+ * pool's connection config is what the pool itself creates.
+ */
+async function reachable(pool: Pool, timeoutMs: number, raised: RaisedErrors): Promise<void> {
+  const core = corePool(pool) as CorePool & { _createConnectionConfig?: () => unknown; config: { connectionConfig?: unknown } };
+  const mod = await import("mysql2");
+  const Connection = pick<new (options: { config: unknown }) => CoreConnection>(mod, "Connection");
+  try {
+    await askOutsidePool(
+      () => {
+        const connection = new Connection({ config: core._createConnectionConfig?.() ?? core.config.connectionConfig });
+        connection.on("error", noop);
+        return connection;
+      },
+      (connection) =>
+        new Promise<void>((resolve, reject) => connection.query("SELECT 1", (err: unknown) => (err ? reject(err) : resolve()))),
+      (connection) => connection.destroy(),
+      timeoutMs,
+    );
+  } catch (err) {
+    raised.mark(pool, err, err instanceof TimeoutError ? "unreachable" : classifyMysql(err, "checkout"));
+    throw err;
+  }
 }
+
+interface CoreConnection {
+  on(event: "error", listener: (err: unknown) => void): unknown;
+  query(sql: string, callback: (err: unknown) => void): unknown;
+  destroy(): void;
+}
+
+function noop(): void {}
 
 /**
  * mysql2 has no public pool counters; these queues have kept their names
@@ -124,28 +177,6 @@ function poolStats(pool: Pool): Partial<PoolStats> {
     idle: core._freeConnections?.length ?? null,
     waiting: core._connectionQueue?.length ?? null,
     max: core.config?.connectionLimit ?? null,
-  };
-}
-
-/** Reports `getConnection()` checkouts to the request scope for the leak guard. */
-function trackCheckouts(pool: Pool, owner: CheckoutOwner): void {
-  const getConnection = pool.getConnection.bind(pool);
-  pool.getConnection = async function trackedGetConnection() {
-    const scope = currentScope();
-    const connection = await getConnection();
-    if (scope === undefined) return connection;
-    const { release, destroy } = connection;
-    // Destroying rather than releasing: a leaked connection may be mid-transaction.
-    const untrack = scope.track(owner, () => destroy.call(connection));
-    connection.release = () => {
-      untrack();
-      release.call(connection);
-    };
-    connection.destroy = () => {
-      untrack();
-      destroy.call(connection);
-    };
-    return connection;
   };
 }
 
@@ -168,24 +199,6 @@ async function mysqlTransaction<T>(pool: Pool, fn: (tx: PoolConnection) => Promi
     if (broken) connection.destroy();
     else connection.release();
   }
-}
-
-const MYSQL_UNAVAILABLE_CODES = new Set([
-  ...NETWORK_ERROR_CODES,
-  "PROTOCOL_CONNECTION_LOST",
-  "ER_CON_COUNT_ERROR", // too many connections
-  "ER_SERVER_SHUTDOWN",
-  "ER_CONNECTION_KILLED", // MariaDB: KILL of this connection
-  "ER_SERVER_GONE_ERROR",
-  "ER_SERVER_LOST",
-  "PROTOCOL_SEQUENCE_TIMEOUT", // the query's `timeout` fired: no answer from the server in time
-]);
-
-const MYSQL_UNAVAILABLE_MESSAGES = /closed state|Pool is closed|Connection lost/i;
-
-export function isMysqlUnavailableError(err: unknown): boolean {
-  if (hasErrorCode(err, MYSQL_UNAVAILABLE_CODES)) return true;
-  return MYSQL_UNAVAILABLE_MESSAGES.test(messageOf(err));
 }
 
 function validateMysqlConfig(name: string, config: unknown): void {

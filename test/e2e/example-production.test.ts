@@ -10,10 +10,11 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from "../../example-app/scripts/embedded-postgres.mjs";
 import { DRIVER_VARIABLES, repoRoot, runNext, startNext, waitForHttp, withoutDatabaseEnv, type NextProcess } from "../../example-app/scripts/next-process.mjs";
+import { findBrowser, launchBrowser } from "../support/browser.js";
 import { samplePeak } from "../support/peak.js";
 import { waitFor } from "../support/wait.js";
 import { copyExampleApp, E2E_ARTIFACTS } from "./support/app-copy.js";
@@ -32,6 +33,16 @@ let base = "";
 let buildEnv: Record<string, string | undefined> = {};
 let buildOutput = "";
 let browser: Browser | undefined;
+
+// Found before the tests are collected, so that a machine where no Chromium
+// starts skips the browser check with the reason instead of failing it.
+const browserSearch = await findBrowser();
+if (browserSearch.found) {
+  const passedOver = browserSearch.passedOver.length ? ` (passed over: ${browserSearch.passedOver.join("; ")})` : "";
+  console.log(`[e2e] browser: ${browserSearch.found.source} at ${browserSearch.found.executablePath}${passedOver}`);
+} else {
+  console.log(`[e2e] browser check skipped: ${browserSearch.missing}`);
+}
 
 beforeAll(async () => {
   // `next build` typechecks the app against the package's declarations: a
@@ -139,11 +150,8 @@ describe("example app, next build + next start", () => {
     expect((await appStatus(base)).stats.connects).toBe(1);
   }, 180_000);
 
-  it("headless Chromium: /status shows the JSON route's figures and the server's count", async () => {
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    });
+  it.skipIf(!browserSearch.found)("headless Chromium: /status shows the JSON route's figures and the server's count", async () => {
+    browser = await launchBrowser(browserSearch.found!);
     const page = await browser.newPage({ viewport: { width: 1040, height: 760 } });
     await page.goto(`${base}/status`);
     // Some traffic while the page polls, so the chart has something to draw.

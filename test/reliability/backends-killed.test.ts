@@ -25,28 +25,52 @@ const COMMAND = "npx vitest run test/reliability/backends-killed.test.ts";
 
 const pkg = builtPackageForFile();
 
+/** 200s the load must get before each kill, and after the last: the pool serves (again) and is busy. */
+const SERVED = 20;
+const KILL_PATTERN = /an idle connection failed|failed while checked out|a pooled connection failed|lost the connection/g;
+
 describeEachProxiedTarget("backends killed", (current) => {
 
-  it("mid-query and idle kills: no crash, 200/503 only, the next requests succeed, nothing left on the server", async () => {
+  it("mid-query and idle kills: no crash, 200/503 only, each mid-query kill cuts queries (503s), the next requests succeed, nothing left on the server", async () => {
     const target = current();
     const app = await startFaultApp({ build: pkg.build, driver: target.driver, url: target.url, app: target.app, max: 5, cooldownMs: 200, maxCooldownMs: 1000 });
-    const kills: number[] = [];
-    let after: number[] = [];
+    const kills: Array<{ at: number; sessions: number }> = [];
+    const after: number[] = [];
     let report;
     let load;
+    let served = 0;
+    /** Resolves once the load has had `n` more 200s: paced on answers, not on the clock. */
+    const untilServed = async (n: number) => {
+      const goal = served + n;
+      const deadline = Date.now() + 30_000;
+      while (served < goal) {
+        if (Date.now() > deadline) throw new Error(`the load got ${served} of ${goal} 200s within 30 s`);
+        await sleep(20);
+      }
+    };
+    const started = Date.now();
     try {
+      // Two kills while 20 clients keep the 5 sessions busy with 100 ms queries: every session
+      // of the app is mid-query. Each kill waits until the pool serves again after the previous one.
       const faults = (async () => {
-        for (const at of [1500, 1500]) {
-          await sleep(at);
-          kills.push(await target.killSessions());
+        for (let k = 0; k < 2; k++) {
+          await untilServed(SERVED);
+          kills.push({ at: Date.now(), sessions: await target.killSessions() });
         }
+        await untilServed(SERVED);
       })();
-      load = await runLoad(`${app.url}/slow?s=0.1`, { connections: 20, seconds: 5, timeoutS: 10 });
+      load = await runLoad(`${app.url}/slow?s=0.1`, {
+        connections: 20, seconds: 60, timeoutS: 10, stopWhen: faults.catch(() => {}),
+        onResponse: (status) => void (status === 200 && served++),
+      });
       await faults;
-      // Idle now: end every pooled session once more, then ask again.
-      await sleep(300);
-      kills.push(await target.killSessions());
-      await sleep(300);
+      // Idle now (no request in flight in the app): end every pooled session once more.
+      await waitFor(() => app.report(), (r) => r.stats?.pool?.inUse === 0, 10_000);
+      const logged = (app.stderr().match(KILL_PATTERN) ?? []).length;
+      kills.push({ at: Date.now(), sessions: await target.killSessions() });
+      // Then ask again once the app has seen the loss and settled (its probe, or the driver's reconnect).
+      await waitFor(() => (app.stderr().match(KILL_PATTERN) ?? []).length, (n) => n > logged, 10_000);
+      await waitFor(() => app.report(), (r) => r.stats?.state === "connected", 10_000);
       for (let i = 0; i < 20; i++) after.push((await fetch(`${app.url}/q`)).status);
       report = await app.report();
     } finally {
@@ -54,11 +78,14 @@ describeEachProxiedTarget("backends killed", (current) => {
     }
     const left = await waitFor(() => target.serverCount(), (n) => n === 0, 5000);
     const statuses = countStatuses(after, load.statuses);
+    // The 503s each mid-query kill caused: answered after it (and before the next one).
+    const cut = kills.slice(0, 2).map((k, i) => load.timeline.filter((r) => r.status === 503 && r.at >= k.at && (i === 1 || r.at < kills[1]!.at)).length);
+    const at = (k: { at: number }) => ((k.at - started) / 1000).toFixed(1);
     recordFigures(`3-killed-${target.driver}`, {
       scenario: "3. Backends killed, mid-query and idle",
       database: target.label,
-      load: "autocannon, 20 connections, 5 s of 100 ms queries; then 20 requests",
-      faults: `every session of the app killed at t=1.5 s and t=3 s (mid-query: ${kills[0]} and ${kills[1]} sessions), then idle (${kills[2]})`,
+      load: `autocannon, 20 connections of 100 ms queries (${load.seconds} s, until ${SERVED} answers after each kill); then 20 requests`,
+      faults: `every session of the app killed at t=${at(kills[0]!)} s and t=${at(kills[1]!)} s (mid-query: ${kills[0]!.sessions} and ${kills[1]!.sessions} sessions), then idle (${kills[2]!.sessions})`,
       requests: load.requests + after.length,
       statuses,
       crashes: app.crashes(),
@@ -66,18 +93,20 @@ describeEachProxiedTarget("backends killed", (current) => {
       maxLatencyMs: load.maxLatencyMs,
       recoveryMs: null,
       leaks: left,
-      notes: `the 20 requests after the idle kill: ${after.filter((s) => s === 200).length} × 200`,
+      notes: `503s after each mid-query kill: ${cut[0]} and ${cut[1]}; the 20 requests after the idle kill: ${after.filter((s) => s === 200).length} × 200`,
       command: COMMAND,
     });
     expect(app.crashes(), app.stderr()).toBe(0);
     expect(report.unhandledRejections).toBe(0);
-    expect(kills[0]).toBeGreaterThan(0);
-    expect(kills[2]).toBeGreaterThan(0);
+    expect(kills.map((k) => k.sessions).every((n) => n > 0)).toBe(true); // all three kills found sessions
     for (const status of Object.keys(load.statuses)) expect(["200", "503"]).toContain(status);
-    expect(load.statuses["200"] ?? 0).toBeGreaterThan(0);
+    // Both kills landed mid-query: each cut requests, which got 503 (not 500, not a hang).
+    expect(cut[0]).toBeGreaterThan(0);
+    expect(cut[1]).toBeGreaterThan(0);
+    expect(load.statuses["200"] ?? 0).toBeGreaterThanOrEqual(3 * SERVED);
     expect(after).toEqual(Array(20).fill(200));
     expect(left).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("control", () => {

@@ -10,10 +10,12 @@
  * appearance of its core in what the package shows is a leak.
  *
  * Most cases fail validation or reach a closed local port (fast); the
- * "real" families reach the local PostgreSQL/MariaDB and the MongoDB wire
- * server, and are weighted to stay a bounded minority.
+ * "real" families reach the local PostgreSQL/MariaDB and MongoDB (the wire
+ * server, started with a user, or MONGODB_URI's mongod), and are weighted to
+ * stay a bounded minority.
  */
 import fc from "fast-check";
+import { mongoUrl, withCredentials } from "./mongodb-target.js";
 
 export interface FuzzTargets {
   /** The local PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/test (trust auth here). */
@@ -22,8 +24,10 @@ export interface FuzzTargets {
   pgApp: string;
   /** A MariaDB user of this run, so the processlist can count its connections. */
   mysql: { host: string; port: number; user: string; password: string; database: string };
-  /** The MongoDB wire server, mongodb://127.0.0.1:PORT. */
+  /** The MongoDB server: the wire server, mongodb://127.0.0.1:PORT, or MONGODB_URI's mongod. */
   mongoUri: string;
+  /** A user the MongoDB server knows (the wire server is started with it); null for a real mongod, whose users the run does not know. */
+  mongoUser: { user: string; password: string; db: string } | null;
   /** A local port nothing listens on: connects are refused at once. */
   closedPort: number;
 }
@@ -31,6 +35,7 @@ export interface FuzzTargets {
 /** What the package must answer for a case. */
 export type Expectation =
   | { outcome: "config"; setting?: string }
+  | { outcome: "config-or-unavailable" }
   | { outcome: "unavailable" }
   | { outcome: "connected" }
   /** A connect that may beat or miss a tiny connectTimeoutMs, or that the server may refuse. */
@@ -63,6 +68,7 @@ const UNAVAILABLE: Expectation = { outcome: "unavailable" };
 const CONNECTED: Expectation = { outcome: "connected" };
 const EITHER: Expectation = { outcome: "connected-or-unavailable" };
 const TYPED: Expectation = { outcome: "typed" };
+const REJECTED: Expectation = { outcome: "config-or-unavailable" };
 
 /** The canary as a password: plain, with unicode, with URL delimiters, with a literal percent sequence. */
 function passwordArb(core: string): fc.Arbitrary<string> {
@@ -324,7 +330,8 @@ function sqlCases(shape: SqlShape, t: FuzzTargets, core: string): fc.Arbitrary<F
         family: rightPassword ? "real-server" : shape.checksPasswords ? "wrong-password" : "wrong-password-trust-auth",
         config: { ...base, ...shape.realExtras(t), [shape.poolKey]: size },
         options: onConnect ? { ...options, onConnect } : options,
-        expect: !accepted || onConnect ? UNAVAILABLE : tiny ? EITHER : CONNECTED,
+        // A wrong password is a rejected configuration, not an outage; a tiny connect deadline may still fire first.
+        expect: !accepted ? (tiny ? REJECTED : config("credentials")) : onConnect ? UNAVAILABLE : tiny ? EITHER : CONNECTED,
       };
     });
 
@@ -343,7 +350,6 @@ function sqlCases(shape: SqlShape, t: FuzzTargets, core: string): fc.Arbitrary<F
 
 function mongoCases(t: FuzzTargets, core: string): fc.Arbitrary<FuzzCase> {
   const closed = `127.0.0.1:${t.closedPort}`;
-  const wire = t.mongoUri.replace(/^mongodb:\/\//, "");
   // Server selection gives up quickly on a closed port; the deadline bounds the rest.
   const quick = fc.record({ serverSelectionTimeoutMS: fc.integer({ min: 30, max: 300 }) });
   const make = (family: string, cfg: fc.Arbitrary<{ config: unknown; expect: Expectation }>, options = fastOptions) =>
@@ -397,19 +403,29 @@ function mongoCases(t: FuzzTargets, core: string): fc.Arbitrary<FuzzCase> {
     })),
   );
   // Generous timeouts: the wire server runs in this busy process, and real
-  // connects must not fail for want of time on a loaded machine.
-  // The wire server does no authentication: credentials are rejected (no saslStart), like a wrong password.
+  // connects must not fail for want of time on a loaded machine. The server
+  // checks passwords (the wire server as mongod --auth does): the canary as a
+  // password is refused with code 18, a misconfiguration, not an outage; the
+  // user's real password connects, and so does no credential at all (hello and
+  // ping need none).
+  type MongoAuth = "none" | "wrong" | "right";
+  const auths: MongoAuth[] = t.mongoUser ? ["none", "wrong", "right"] : ["none", "wrong"];
   const real = fc
-    .tuple(fc.boolean(), passwordArb(core), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5000, max: 10_000 }), fc.boolean())
-    .map(([withPassword, pw, size, selection, tiny]): FuzzCase => ({
-      driver: "mongodb",
-      family: withPassword ? "wrong-password" : "real-server",
-      config: withPassword
-        ? { url: `mongodb://${userinfo("u", pw, "encoded")}${wire}/fuzz`, maxPoolSize: size, serverSelectionTimeoutMS: selection }
-        : { url: `mongodb://${wire}`, dbName: "fuzz", maxPoolSize: size, serverSelectionTimeoutMS: selection },
-      options: { connectTimeoutMs: tiny ? 5 : 12_000, healthTimeoutMs: 1000, closeTimeoutMs: 2000, retry: { cooldownMs: 0 } },
-      expect: withPassword ? UNAVAILABLE : tiny ? EITHER : CONNECTED,
-    }));
+    .tuple(fc.constantFrom(...auths), passwordArb(core), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5000, max: 10_000 }), fc.boolean())
+    .map(([auth, pw, size, selection, tiny]): FuzzCase => {
+      const user = t.mongoUser?.user ?? "ndc_fuzz_nobody";
+      const authSource = t.mongoUser?.db ?? "admin";
+      const url =
+        auth === "none" ? t.mongoUri : mongoUrl(withCredentials(t.mongoUri, user, auth === "right" ? t.mongoUser!.password : pw), "fuzz", { authSource });
+      return {
+        driver: "mongodb",
+        family: auth === "wrong" ? "wrong-password" : "real-server",
+        config: { url, dbName: "fuzz", maxPoolSize: size, serverSelectionTimeoutMS: selection },
+        options: { connectTimeoutMs: tiny ? 5 : 12_000, healthTimeoutMs: 1000, closeTimeoutMs: 2000, retry: { cooldownMs: 0 } },
+        // A wrong password is a rejected configuration (setting "credentials"), as for mysql2; a tiny deadline may fire first.
+        expect: auth === "wrong" ? (tiny ? REJECTED : config("credentials")) : tiny ? EITHER : CONNECTED,
+      };
+    });
 
   return fc.oneof(
     { arbitrary: missing, weight: 3 },

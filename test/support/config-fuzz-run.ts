@@ -5,7 +5,7 @@
  * log lines, stats and health), for the canary search.
  */
 import { inspect } from "node:util";
-import { createDatabase, DatabaseConfigError, DatabaseUnavailableError, defineAdapter } from "../../src/index.js";
+import { createDatabase, DatabaseConfigError, DatabaseUnavailableError, defineAdapter } from "../../index.js";
 import { mongodb } from "../../src/adapters/mongodb.js";
 import { mysql2 } from "../../src/adapters/mysql2.js";
 import { pg } from "../../src/adapters/pg.js";
@@ -129,6 +129,8 @@ export function meetsExpectation(expect: Expectation, outcome: Outcome): boolean
       return outcome.kind === "DatabaseConfigError" && (expect.setting === undefined || outcome.setting === expect.setting);
     case "unavailable":
       return outcome.kind === "DatabaseUnavailableError";
+    case "config-or-unavailable":
+      return outcome.kind === "DatabaseUnavailableError" || outcome.kind === "DatabaseConfigError";
     case "connected":
       return outcome.kind === "connected";
     case "connected-or-unavailable":

@@ -19,6 +19,14 @@ export interface FaultAppOptions {
   queryTimeoutMs?: number;
   /** Install `closeOnShutdown()` in the app. */
   closeOnShutdown?: boolean;
+  /** CONTROL: a hand-written drain instead (waits for no request in flight, refuses nothing). Overrides `closeOnShutdown`. */
+  naiveDrain?: boolean;
+  /** How long either drain waits for requests in flight, in ms (default 10000). */
+  shutdownTimeoutMs?: number;
+  /** Another fixture under test/fixtures/ that speaks the same protocol (READY, /__report). Default fault-app.mjs. */
+  script?: string;
+  /** More environment for the fixture. */
+  env?: Record<string, string>;
 }
 
 export interface FaultApp {
@@ -31,6 +39,8 @@ export interface FaultApp {
   crashes(): number;
   stderr(): string;
   stdout(): string;
+  /** Sends `signal` without waiting for anything (SIGSTOP / SIGCONT: a frozen and thawed instance). */
+  send(signal: NodeJS.Signals): void;
   /** Sends `signal` and waits for the process to end; not counted as a crash. */
   signal(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
@@ -38,7 +48,7 @@ export interface FaultApp {
 
 /** Starts test/fixtures/fault-app.mjs in its own process and waits until it listens. */
 export function startFaultApp(o: FaultAppOptions): Promise<FaultApp> {
-  const script = join(projectRoot, "test", "fixtures", "fault-app.mjs");
+  const script = join(projectRoot, "test", "fixtures", o.script ?? "fault-app.mjs");
   const child: ChildProcess = spawn(process.execPath, [script], {
     cwd: projectRoot,
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,6 +56,8 @@ export function startFaultApp(o: FaultAppOptions): Promise<FaultApp> {
       PATH: process.env.PATH ?? "",
       ...(process.env.NDC_DEBUG ? { NDC_DEBUG: "1" } : {}),
       ...(o.closeOnShutdown ? { NDC_SHUTDOWN: "package" } : {}),
+      ...(o.naiveDrain ? { NDC_SHUTDOWN: "naive-drain" } : {}),
+      ...(o.shutdownTimeoutMs !== undefined ? { NDC_SHUTDOWN_TIMEOUT_MS: String(o.shutdownTimeoutMs) } : {}),
       NDC_INDEX: o.build.esm("index"),
       NDC_ADAPTER: o.build.esm(o.driver),
       NDC_DRIVER: o.driver,
@@ -58,6 +70,7 @@ export function startFaultApp(o: FaultAppOptions): Promise<FaultApp> {
       NDC_MAX: String(o.max ?? 10),
       NDC_CONNECT_TIMEOUT_MS: String(o.connectTimeoutMs ?? 2000),
       NDC_QUERY_TIMEOUT_MS: String(o.queryTimeoutMs ?? 5000),
+      ...o.env,
     } as unknown as NodeJS.ProcessEnv,
   });
   let stdout = "";
@@ -94,6 +107,7 @@ export function startFaultApp(o: FaultAppOptions): Promise<FaultApp> {
         },
         exit: () => exited,
         crashes: () => (exited !== null && !stopping ? 1 : 0),
+        send: (sig) => void child.kill(sig),
         stderr: () => stderr,
         stdout: () => stdout,
         async signal(sig) {

@@ -24,8 +24,11 @@ export async function serveNode(listener: RequestListener): Promise<TestServer> 
  * A real HTTP server for a Web handler `(Request, ctx) => Response`, the shape
  * of App Router route handlers and of next-connect's createEdgeRouter.
  */
-export async function serveWeb(handler: (req: Request) => Promise<Response> | Response): Promise<TestServer> {
-  return serveNode(async (req: IncomingMessage, res: ServerResponse) => {
+export async function serveWeb(
+  handler: (req: Request) => Promise<Response> | Response,
+  wrap: (listener: RequestListener) => RequestListener = (listener) => listener,
+): Promise<TestServer> {
+  return serveNode(wrap(async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const response = await handler(await toRequest(req));
       res.statusCode = response.status;
@@ -35,7 +38,7 @@ export async function serveWeb(handler: (req: Request) => Promise<Response> | Re
       res.statusCode = 500;
       res.end(`unhandled: ${(err as Error).message}`);
     }
-  });
+  }));
 }
 
 async function toRequest(req: IncomingMessage): Promise<Request> {

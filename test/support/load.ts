@@ -13,14 +13,23 @@ export interface LoadResult {
 
 /**
  * Bounded load on loopback: `connections` concurrent clients for at most
- * `seconds` (or until `stopWhen` settles),
- * each request given `timeoutS` before it counts as a timeout. Statuses are
- * counted per response, so a 500 among thousands of 200s is never lost in an
- * average.
+ * `seconds` (or until `stopWhen` settles, or `stopAfterResponses` responses
+ * have come back), each request given `timeoutS` before it counts as a
+ * timeout. Statuses are counted per response, so a 500 among thousands of
+ * 200s is never lost in an average. Ending on an event rather than a duration
+ * keeps a loaded machine from ending the load before anything was answered.
  */
 export function runLoad(
   url: string,
-  o: { connections: number; seconds: number; timeoutS?: number; stopWhen?: Promise<unknown> },
+  o: {
+    connections: number;
+    seconds: number;
+    timeoutS?: number;
+    stopWhen?: Promise<unknown>;
+    stopAfterResponses?: number;
+    /** Every response as it comes, for a scenario that paces its faults on the answers. */
+    onResponse?: (status: number) => void;
+  },
 ): Promise<LoadResult> {
   const started = Date.now();
   const statuses: Record<string, number> = {};
@@ -44,6 +53,8 @@ export function runLoad(
       statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
       if (responseTime > maxLatencyMs) maxLatencyMs = responseTime;
       timeline.push({ at: Date.now(), status: statusCode });
+      o.onResponse?.(statusCode);
+      if (timeline.length === o.stopAfterResponses) instance.stop();
     });
   });
 }

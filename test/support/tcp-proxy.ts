@@ -5,12 +5,15 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
  * demand: `down()` stops listening (connection refused), `cutAll()` resets
  * every open connection, `blackhole(true)` accepts and never answers,
  * `partition(true)` also silences the open connections, `latency(ms)` delays
- * every chunk.
+ * every chunk, `dropSilently()` forgets the open connections the way a NAT or
+ * a suspended VM does (no FIN: the client learns only when it next writes).
  * It counts what it accepted, which is what the database would have seen.
  */
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** Client sockets whose connection was dropped silently: their next write is answered with a reset. */
+  private readonly vanished = new WeakSet<Socket>();
   private holeMode = false;
   private frozen = false;
   private latencyMs = 0;
@@ -62,6 +65,26 @@ export class TcpProxy {
     this.frozen = on;
   }
 
+  /**
+   * Every open connection vanishes without a word: the database's side is
+   * closed (the server ends the session), the client's side stays open and
+   * hears nothing, and the first bytes the client writes on it get a TCP
+   * reset, as from a NAT that dropped the mapping or a peer that forgot the
+   * connection while this side was frozen. New connections work as usual.
+   * Returns how many client connections vanished.
+   */
+  dropSilently(): number {
+    let n = 0;
+    for (const s of this.sockets) {
+      const upstream = (s as Socket & { upstream?: Socket }).upstream;
+      if (!(s as Socket & { isClient?: boolean }).isClient || this.vanished.has(s)) continue;
+      this.vanished.add(s);
+      n++;
+      upstream?.destroy();
+    }
+    return n;
+  }
+
   latency(ms: number): void {
     this.latencyMs = ms;
   }
@@ -79,17 +102,28 @@ export class TcpProxy {
     this.sockets.add(client);
     client.on("error", () => {});
     client.on("close", () => this.sockets.delete(client));
-    if (this.holeMode) return; // accept, read nothing, answer nothing
+    // Accept, answer nothing. What arrives is read and dropped: a socket never
+    // read would not notice the other end closing (its FIN waits behind the
+    // unread bytes), and `open` would count connections the client closed.
+    if (this.holeMode) return void client.resume();
     const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+    (client as Socket & { upstream?: Socket }).upstream = upstream;
     this.sockets.add(upstream);
-    upstream.on("error", () => client.destroy());
+    // A vanished connection's client side must not hear its upstream close.
+    upstream.on("error", () => {
+      if (!this.vanished.has(client)) client.destroy();
+    });
     upstream.on("close", () => {
       this.sockets.delete(upstream);
-      client.destroy();
+      if (!this.vanished.has(client)) client.destroy();
     });
     client.on("close", () => upstream.destroy());
     const pipe = (from: Socket, to: Socket) =>
       from.on("data", (chunk) => {
+        if (this.vanished.has(client)) {
+          if (from === client) client.resetAndDestroy();
+          return;
+        }
         if (this.frozen) return;
         if (this.latencyMs > 0) setTimeout(() => to.write(chunk), this.latencyMs);
         else to.write(chunk);

@@ -12,7 +12,7 @@ import { createEdgeRouter, createRouter } from "next-connect";
 import nextConnectV0 from "next-connect-v0";
 import type { Pool, PoolClient } from "pg";
 import { describe, expectTypeOf, it } from "vitest";
-import { createDatabase, defineAdapter, type DatabaseRequest, type DatabaseStats, type HealthReport } from "../../src/index.js";
+import { createDatabase, defineAdapter, type DatabaseRequest, type DatabaseStats, type HealthReport } from "../../index.js";
 import { mongodb } from "../../src/adapters/mongodb.js";
 import { mysql2 } from "../../src/adapters/mysql2.js";
 import { pg } from "../../src/adapters/pg.js";
@@ -133,5 +133,13 @@ describe("database fits every router as middleware", () => {
   it("next-connect v0 and Express", () => {
     nextConnectV0<NextApiRequest & DatabaseRequest<typeof mysqlDb>, NextApiResponse>().use(mysqlDb);
     express().use(mysqlDb);
+  });
+  it("database.onError.with(appOnError) keeps the app handler's own type, for v0's onError and Express", () => {
+    const appOnError = (err: Error, _req: NextApiRequest, res: NextApiResponse, _next: () => void) => res.status(500).json({ error: err.message });
+    const composed = pgDb.onError.with(appOnError);
+    expectTypeOf(composed).toEqualTypeOf(appOnError);
+    nextConnectV0<NextApiRequest, NextApiResponse>({ onError: pgDb.onError.with(appOnError) }).use(pgDb);
+    nextConnectV0<NextApiRequest, NextApiResponse>({ onError: pgDb.onError });
+    express().use(pgDb.onError.with((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ error: err.message })));
   });
 });

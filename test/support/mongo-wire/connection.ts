@@ -13,6 +13,7 @@ import {
   readHeader,
   type CommandRequest,
 } from './framing.js';
+import { AuthSession } from './auth/session.js';
 import type { ClientMetadata } from './handshake.js';
 
 export type RequestHandler = (conn: ClientConnection, request: CommandRequest) => Promise<Document | null>;
@@ -23,6 +24,7 @@ export class ClientConnection {
   metadata: ClientMetadata = {};
   /** Commands other than hello/isMaster: zero means this is a monitoring connection. */
   operations = 0;
+  readonly auth = new AuthSession();
   private readonly splitter = new MessageSplitter();
   private queue: Promise<void> = Promise.resolve();
 

@@ -26,6 +26,8 @@ export const namespaceExists = (ns: string) =>
 export const commandNotFound = (name: string) =>
   new CommandError(59, 'CommandNotFound', `no such command: '${name}'`);
 export const immutableField = (msg: string) => new CommandError(66, 'ImmutableField', msg);
+export const notSingleValueField = (msg: string) => new CommandError(54, 'NotSingleValueField', msg);
+export const conflictingUpdateOperators = (msg: string) => new CommandError(40, 'ConflictingUpdateOperators', msg);
 export const indexNotFound = (msg: string) => new CommandError(27, 'IndexNotFound', msg);
 
 /** E11000: a write would give two documents the same key in a unique index. */
@@ -45,7 +47,8 @@ function formatKey(keyValue: Document): string {
   return `{ ${parts.join(', ')} }`;
 }
 
-function formatValue(v: unknown): string {
+/** A value the way mongod prints one in an error message: strings quoted, ObjectId('…'). */
+export function formatValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v && typeof v === 'object' && '_bsontype' in v && (v as { _bsontype: string })._bsontype === 'ObjectId') {
     return `ObjectId('${String(v)}')`;

@@ -7,9 +7,10 @@ export interface InjectedError {
   errmsg?: string;
 }
 
-// Failing these by default would break connection setup, monitoring or
-// MongoClient.close() rather than the operation a test is aiming at.
-const SPARED_BY_DEFAULT = new Set(['hello', 'ismaster', 'ping', 'endsessions']);
+// Failing these by default would break connection setup (authentication
+// included), monitoring or MongoClient.close() rather than the operation a
+// test is aiming at.
+const SPARED_BY_DEFAULT = new Set(['hello', 'ismaster', 'ping', 'endsessions', 'saslstart', 'saslcontinue']);
 
 export class Faults {
   replyDelayMs = 0;

@@ -2,6 +2,8 @@
 // for the official driver, with controls for simulating outages and faults.
 import net from 'node:net';
 import type { Document } from 'bson';
+import { DEFAULT_ITERATION_COUNT, UserStore, type StoredUser, type UserDefinition } from './auth/credentials.js';
+import type { AuthenticatedUser } from './auth/session.js';
 import { commandName, runCommand } from './commands/index.js';
 import { ClientConnection } from './connection.js';
 import { CursorStore } from './cursors.js';
@@ -13,6 +15,16 @@ import { Storage } from './storage.js';
 export interface MongoWireServerOptions {
   port?: number;
   host?: string;
+  /**
+   * Users, each with SCRAM-SHA-256 credentials. When given (non-empty), the
+   * server requires authentication the way `mongod --auth` does; without
+   * users it accepts every command, as before.
+   */
+  users?: UserDefinition[];
+  /** Iterations for the users' salted passwords; mongod's default is 15000. */
+  scramIterationCount?: number;
+  /** Answer speculativeAuthenticate in hello (mongod 4.4+). false makes drivers fall back to saslStart. */
+  speculativeAuthentication?: boolean;
 }
 
 export interface ConnectionInfo {
@@ -23,11 +35,14 @@ export interface ConnectionInfo {
   remotePort: number;
   /** Commands other than hello/isMaster seen on this socket; 0 for a driver's monitoring connection. */
   operations: number;
+  /** The user this connection authenticated as; absent when it has not. */
+  user?: AuthenticatedUser;
 }
 
 const HELLO_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 
 export class MongoWireServer {
   readonly host: string;
@@ -38,13 +53,25 @@ export class MongoWireServer {
   private accepted = 0;
   private refused = 0;
   private readonly commandCounts = new Map<string, number>();
+  private readonly failedCounts = new Map<string, number>();
+  private readonly notFound = new Set<string>();
   private readonly storage = new Storage();
   private readonly cursors = new CursorStore();
   private readonly faults = new Faults();
+  private readonly users: UserStore | null;
+  private readonly speculativeAuthentication: boolean;
 
   constructor(options: MongoWireServerOptions = {}) {
     this.host = options.host ?? '127.0.0.1';
     this.boundPort = options.port ?? 0;
+    const users = options.users ?? [];
+    this.users = users.length ? new UserStore(users, options.scramIterationCount ?? DEFAULT_ITERATION_COUNT) : null;
+    this.speculativeAuthentication = options.speculativeAuthentication ?? true;
+  }
+
+  /** What the server keeps per user (salt, iterations, StoredKey, ServerKey), as copies. */
+  storedUsers(): StoredUser[] {
+    return this.users?.list() ?? [];
   }
 
   /** Listens (on the same port as last time after a stop()) and returns the connection string. */
@@ -107,6 +134,7 @@ export class MongoWireServer {
       ...(c.metadata.driverVersion !== undefined ? { driverVersion: c.metadata.driverVersion } : {}),
       remotePort: c.remotePort,
       operations: c.operations,
+      ...(c.auth.user ? { user: { ...c.auth.user } } : {}),
     }));
   }
 
@@ -142,6 +170,17 @@ export class MongoWireServer {
   commandCount(name?: string): number {
     if (name === undefined) return [...this.commandCounts.values()].reduce((a, b) => a + b, 0);
     return this.commandCounts.get(name) ?? 0;
+  }
+
+  /** Commands answered with an error (`ok: 0`) by exact name (e.g. 'saslContinue': refused logins); all when name is omitted. */
+  failedCommandCount(name?: string): number {
+    if (name === undefined) return [...this.failedCounts.values()].reduce((a, b) => a + b, 0);
+    return this.failedCounts.get(name) ?? 0;
+  }
+
+  /** Names of the commands this server answered with CommandNotFound (59): what a client needed and did not get. */
+  commandsNotFound(): string[] {
+    return [...this.notFound].sort();
   }
 
   get openCursorCount(): number {
@@ -182,14 +221,28 @@ export class MongoWireServer {
       return { ok: 0, errmsg: 'Unsupported OP_QUERY command: ' + name, code: 352, codeName: 'UnsupportedOpQueryCommand' };
     }
     const injected = this.faults.take(name);
-    if (injected) return injected;
-    return runCommand({
+    const reply = injected ?? (await this.run(conn, request, name));
+    if (reply.ok === 0) this.failedCounts.set(name, (this.failedCounts.get(name) ?? 0) + 1);
+    return reply;
+  }
+
+  private async run(conn: ClientConnection, request: CommandRequest, name: string): Promise<Document> {
+    const { body } = request;
+    const reply = await runCommand({
       db: request.db,
       body,
       storage: this.storage,
       cursors: this.cursors,
       connectionId: conn.id,
       stats: () => ({ current: this.sockets.size, totalCreated: this.accepted }),
+      auth: {
+        required: this.users !== null,
+        users: this.users,
+        session: conn.auth,
+        speculative: this.speculativeAuthentication,
+      },
     });
+    if (reply.code === 59) this.notFound.add(name);
+    return reply;
   }
 }

@@ -94,7 +94,8 @@ export class Collection {
   }
 
   insert(input: Document): Document {
-    const doc = withIdFirst(input._id === undefined ? { _id: new ObjectId(), ...input } : input);
+    // mongod generates the _id when the document has none, and stores it first.
+    const doc = withIdFirst(input._id === undefined ? { ...input, _id: new ObjectId() } : input);
     if (Array.isArray(doc._id)) throw badValue('can\'t use an array for _id');
     this.checkUnique(doc);
     this.docs.push(doc);

@@ -61,9 +61,14 @@ export function toNumber(v: unknown): number {
   return Number.NaN;
 }
 
-/** _id goes first, as mongod stores it. */
+/** _id goes first, as mongod stores it. A document without one is left alone (no `_id: undefined` key). */
 export function withIdFirst(doc: Document): Document {
-  if (Object.keys(doc)[0] === '_id') return doc;
+  if (doc._id === undefined || Object.keys(doc)[0] === '_id') return doc;
   const { _id, ...rest } = doc;
   return { _id, ...rest };
+}
+
+/** Equal as BSON values (what mongod compares when it checks that _id did not change). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return canonicalKey([a]) === canonicalKey([b]);
 }

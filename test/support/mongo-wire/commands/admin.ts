@@ -2,12 +2,13 @@
 import type { Document } from 'bson';
 import { find as runFind } from 'mingo';
 import { MAX_BSON_OBJECT_SIZE, SERVER_VERSION, helloReply } from '../handshake.js';
+import { handshakeAuthFields } from './auth.js';
 import type { CommandHandler } from './context.js';
 import { optionalDocument } from './context.js';
 
 const ok: CommandHandler = () => ({ ok: 1 });
 
-const hello: CommandHandler = (ctx) => helloReply(ctx.connectionId);
+const hello: CommandHandler = (ctx) => ({ ...helloReply(ctx.connectionId), ...handshakeAuthFields(ctx) });
 
 const buildInfo: CommandHandler = () => ({
   version: SERVER_VERSION,
@@ -33,11 +34,6 @@ const serverStatus: CommandHandler = (ctx) => {
   };
 };
 
-const connectionStatus: CommandHandler = () => ({
-  authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] },
-  ok: 1,
-});
-
 const listDatabases: CommandHandler = (ctx) => {
   let databases: Document[] = ctx.storage.databases().map((name) => ({ name, sizeOnDisk: 0, empty: false }));
   const filter = optionalDocument(ctx.body, 'filter');
@@ -56,13 +52,13 @@ export const adminCommands: Record<string, CommandHandler> = {
   isMaster: hello,
   ismaster: hello,
   ping: ok,
+  // The wait itself happens in the server, which can await; see MongoWireServer.handle.
   endSessions: ok,
   refreshSessions: ok,
   killAllSessions: ok,
   buildInfo,
   buildinfo: buildInfo,
   serverStatus,
-  connectionStatus,
   listDatabases,
   dropDatabase,
 };

@@ -1,4 +1,6 @@
 import type { Document } from 'bson';
+import type { UserStore } from '../auth/credentials.js';
+import type { AuthSession } from '../auth/session.js';
 import type { CursorStore } from '../cursors.js';
 import type { Storage } from '../storage.js';
 import { badValue, typeMismatch } from '../errors.js';
@@ -10,9 +12,19 @@ export interface CommandContext {
   cursors: CursorStore;
   connectionId: number;
   stats: () => { current: number; totalCreated: number };
+  auth: {
+    /** True when the server has users: then commands need an authenticated connection. */
+    required: boolean;
+    users: UserStore | null;
+    /** This connection's authentication state. */
+    session: AuthSession;
+    /** Whether hello answers speculativeAuthenticate (mongod 4.4+ does). */
+    speculative: boolean;
+  };
 }
 
-export type CommandHandler = (ctx: CommandContext) => Document;
+/** Most answer at once; `sleep` answers later. */
+export type CommandHandler = (ctx: CommandContext) => Document | Promise<Document>;
 
 /** The collection name is the value of the command's first field, e.g. { find: 'users' }. */
 export function collectionName(ctx: CommandContext): string {

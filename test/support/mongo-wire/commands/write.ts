@@ -1,11 +1,12 @@
 // insert, update, delete, findAndModify. Per-statement failures become
 // writeErrors (the batch reply stays ok: 1), which is how mongod reports them.
 import type { Document } from 'bson';
-import { aggregate as runPipeline, update as applyOperators } from 'mingo';
-import { CommandError, DuplicateKeyError, badValue, immutableField, toErrorReply } from '../errors.js';
+import { CommandError, DuplicateKeyError, badValue, toErrorReply } from '../errors.js';
 import type { Collection } from '../storage.js';
-import { canonicalKey, cloneDocument, isOperatorObject, isPlainObject, sameDocument, setPath, withIdFirst } from '../values.js';
-import { collectionName, optionalDocument, requiredArray, type CommandContext, type CommandHandler } from './context.js';
+import { applyUpdate, updateKind, type UpdateSpec } from '../update.js';
+import { upsertDocument } from '../upsert.js';
+import { sameDocument } from '../values.js';
+import { collectionName, optionalDocument, requiredArray, type CommandHandler } from './context.js';
 import { query } from './read.js';
 
 function writeError(index: number, err: unknown): Document {
@@ -40,68 +41,9 @@ const insert: CommandHandler = (ctx) => {
   return withWriteErrors({ n, ok: 1 }, writeErrors);
 };
 
-type UpdateSpec = Document | Document[];
-
-function assertSameId(before: Document, after: Document): void {
-  if (canonicalKey([before._id]) !== canonicalKey([after._id])) {
-    throw immutableField("Performing an update on the path '_id' would modify the immutable field '_id'");
-  }
-}
-
-/** The document `u` turns `doc` into; `doc` itself is left alone. */
-function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters: Document[] | undefined, inserting: boolean): Document {
-  let next: Document;
-  if (Array.isArray(u)) {
-    next = (runPipeline([cloneDocument(doc)], u) as Document[])[0] ?? {};
-  } else if (isOperatorObject(u)) {
-    // mingo has no $setOnInsert; it is a $set that only applies when upserting.
-    const { $setOnInsert, ...ops } = u;
-    if (inserting && isPlainObject($setOnInsert)) ops.$set = { ...(isPlainObject(ops.$set) ? ops.$set : {}), ...$setOnInsert };
-    next = cloneDocument(doc);
-    if (Object.keys(ops).length) applyOperators(next, ops, arrayFilters);
-  } else if (isPlainObject(u)) {
-    if (Object.keys(u).some((k) => k.startsWith('$'))) throw badValue('replacement document must not contain update operators');
-    next = { ...cloneDocument(u) };
-    if (doc._id !== undefined) {
-      if (u._id !== undefined) assertSameId(doc, u);
-      next._id = doc._id;
-    }
-  } else {
-    throw badValue("'u' must be a document or a pipeline");
-  }
-  if (doc._id !== undefined) assertSameId(doc, next);
-  return withIdFirst(next);
-}
-
-/** Equality fields of the filter seed the upserted document, as in mongod. */
-function seedFromFilter(filter: Document | undefined, into: Document = {}): Document {
-  for (const [key, value] of Object.entries(filter ?? {})) {
-    if (key === '$and' && Array.isArray(value)) {
-      for (const part of value) seedFromFilter(part as Document, into);
-    } else if (key.startsWith('$')) {
-      continue;
-    } else if (isOperatorObject(value)) {
-      if ('$eq' in (value as Document)) setPath(into, key, (value as Document).$eq);
-    } else {
-      setPath(into, key, value);
-    }
-  }
-  return into;
-}
-
-function upsert(coll: Collection, filter: Document | undefined, u: UpdateSpec, arrayFilters: Document[] | undefined): Document {
-  const seed = seedFromFilter(filter);
-  // A replacement keeps only the filter's _id; operator/pipeline updates build on every equality field.
-  const base = !Array.isArray(u) && !isOperatorObject(u) ? (seed._id !== undefined ? { _id: seed._id } : {}) : seed;
-  const doc = applyUpdate({}, u, arrayFilters, true);
-  const merged = { ...base, ...doc };
-  if (base._id !== undefined && doc._id !== undefined) assertSameId(base, doc);
-  return coll.insert(merged);
-}
-
 /** Applies `u` to doc; returns the new document, or null when nothing changed. */
-function updateOne(coll: Collection, doc: Document, u: UpdateSpec, arrayFilters: Document[] | undefined): Document | null {
-  const next = applyUpdate(doc, u, arrayFilters, false);
+function updateOne(coll: Collection, doc: Document, u: UpdateSpec, arrayFilters: Document[] | undefined, query: Document | undefined): Document | null {
+  const next = applyUpdate(doc, u, { arrayFilters, query, inserting: false });
   if (sameDocument(doc, next)) return null;
   coll.replace(doc, next);
   return next;
@@ -121,13 +63,14 @@ const update: CommandHandler = (ctx) => {
       const arrayFilters = Array.isArray(st.arrayFilters) ? (st.arrayFilters as Document[]) : undefined;
       const matches = query(coll.docs, { filter: st.q as Document, sort: st.sort as Document | undefined });
       const targets = st.multi === true ? matches : matches.slice(0, 1);
-      if (st.multi === true && !Array.isArray(u) && !isOperatorObject(u)) throw badValue('multi update is not supported for replacement-style update');
+      if (st.multi === true && updateKind(u) === 'replacement') throw badValue('multi update is not supported for replacement-style update');
       for (const doc of targets) {
         n++;
-        if (updateOne(coll, doc, u, arrayFilters)) nModified++;
+        if (updateOne(coll, doc, u, arrayFilters, st.q as Document | undefined)) nModified++;
       }
       if (targets.length === 0 && st.upsert === true) {
-        const doc = upsert(coll, st.q as Document, u, arrayFilters);
+        const doc = upsertDocument(coll, st.q as Document | undefined, u, arrayFilters);
+        // mongod counts an upsert in n but not in nModified, and names its _id in `upserted`.
         n++;
         upserted.push({ index: i, _id: doc._id });
       }
@@ -181,11 +124,11 @@ const findAndModify: CommandHandler = (ctx) => {
   }
   if (!coll || u === undefined) throw new CommandError(1, 'InternalError', 'unreachable');
   if (match) {
-    const next = updateOne(coll, match, u, arrayFilters) ?? match;
+    const next = updateOne(coll, match, u, arrayFilters, filter) ?? match;
     return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(body.new === true ? next : match), ok: 1 };
   }
   if (body.upsert === true) {
-    const doc = upsert(coll, filter, u, arrayFilters);
+    const doc = upsertDocument(coll, filter, u, arrayFilters);
     return {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
       value: project(body.new === true ? doc : null),
