@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import MongoStore from 'connect-mongo';
 import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mongoDrivers } from './support/mongo-drivers.js';
+import { dropDatabaseAndClose, mongoDrivers } from './support/mongo-drivers.js';
 import { mongoTarget, type MongoTarget } from './support/mongodb-target.js';
 
 const DB_NAME = 'ndc_mongo_wire_connect_mongo_test';
@@ -25,14 +25,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
-afterAll(async () => {
-  if (target) {
-    const c = mongoDrivers[0]!.make(target.uri);
-    await c.db(DB_NAME).dropDatabase();
-    await c.close();
-  }
-  await target?.close();
-});
+afterAll(() => dropDatabaseAndClose(target, DB_NAME));
 
 const inAnHour = () => new Date(Date.now() + 3_600_000);
 

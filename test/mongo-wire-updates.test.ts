@@ -4,7 +4,7 @@
 // run against a real mongod, which is how these rules were meant to be checked.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Document, MongoClient, MongoServerError } from 'mongodb';
-import { mongoDrivers } from './support/mongo-drivers.js';
+import { dropDatabaseAndClose, mongoDrivers } from './support/mongo-drivers.js';
 import { mongoTarget, type MongoTarget } from './support/mongodb-target.js';
 
 const DB_NAME = 'ndc_mongo_wire_updates_test';
@@ -22,14 +22,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
-afterAll(async () => {
-  if (target) {
-    const c = mongoDrivers[0]!.make(target.uri);
-    await c.db(DB_NAME).dropDatabase();
-    await c.close();
-  }
-  await target?.close();
-});
+afterAll(() => dropDatabaseAndClose(target, DB_NAME));
 
 // Each driver major brings its own bson, so an instanceof check would tie the test to one of them.
 const isObjectId = (v: unknown) => (v as { _bsontype?: string } | null)?._bsontype === 'ObjectId';

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { projectRoot, type Build } from "./build.js";
+import { startChildApp } from "./child-app.js";
 import { sleep } from "./wait.js";
 
 /** One process of the fleet (test/fixtures/fleet-app.mjs). */
@@ -11,7 +11,6 @@ export interface FleetInstance {
   close(mode: string): Promise<void>;
   /** 1 when the process died by itself, else 0. */
   crashes(): number;
-  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -33,53 +32,26 @@ export interface FleetOptions {
 }
 
 export async function startInstance(index: number, o: FleetOptions): Promise<FleetInstance> {
-  const child: ChildProcess = spawn(process.execPath, [join(projectRoot, "test", "fixtures", "fleet-app.mjs")], {
-    cwd: projectRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      PATH: process.env.PATH ?? "",
+  const app = await startChildApp(
+    join(projectRoot, "test", "fixtures", "fleet-app.mjs"),
+    {
       NDC_INDEX: o.build.esm("index"),
       NDC_PG: o.build.esm("pg"),
       NDC_TARGETS: JSON.stringify(o.targets),
       NDC_APP: o.app,
       NDC_MAX: String(o.max),
       NDC_QUERY_S: String(o.querySeconds),
-    } as unknown as NodeJS.ProcessEnv,
-  });
-  let stdout = "";
-  let stderr = "";
-  let stopping = false;
-  let exited = false;
-  child.stderr!.on("data", (c) => (stderr = (stderr + c).slice(-8000)));
-  const gone = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
-  const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fleet instance ${index} did not start: ${stderr}`)), 30_000);
-    child.once("exit", () => reject(new Error(`fleet instance ${index} exited at start: ${stderr}`)));
-    child.stdout!.on("data", (c) => {
-      stdout += c;
-      const found = /READY (\d+)/.exec(stdout)?.[1];
-      if (found) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
+    },
+    30_000,
+  );
+  const { url } = app;
   return {
     index,
     url,
     report: async () => (await (await fetch(`${url}/report`)).json()) as InstanceReport,
     close: async (mode) => void (await (await fetch(`${url}/close/${mode}`)).arrayBuffer()),
-    crashes: () => (exited && !stopping ? 1 : 0),
-    stderr: () => stderr,
-    async stop() {
-      if (exited) return;
-      stopping = true;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await gone;
-      clearTimeout(timer);
-    },
+    crashes: () => (app.crashed() ? 1 : 0),
+    stop: () => app.stop(),
   };
 }
 

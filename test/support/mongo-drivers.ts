@@ -3,6 +3,7 @@
 // own MongoClient and MongoServerError.
 import { MongoClient, MongoServerError, type MongoClientOptions } from 'mongodb';
 import { MongoClient as MongoClientV6, MongoServerError as MongoServerErrorV6 } from 'mongodb-v6';
+import type { MongoTarget } from './mongodb-target.js';
 
 export interface MongoDriver {
   label: string;
@@ -29,3 +30,13 @@ export const mongoDrivers: MongoDriver[] = [
     isServerError: (e): e is MongoServerError => e instanceof MongoServerErrorV6,
   },
 ];
+
+/** Drops the database a test file wrote to (a real mongod would keep it), then stops the target. */
+export async function dropDatabaseAndClose(target: MongoTarget | undefined, dbName: string): Promise<void> {
+  if (target) {
+    const c = mongoDrivers[0]!.make(target.uri);
+    await c.db(dbName).dropDatabase();
+    await c.close();
+  }
+  await target?.close();
+}
