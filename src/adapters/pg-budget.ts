@@ -53,9 +53,13 @@ SELECT current_setting('max_connections')::int AS max_connections,
  * instances of one deployment share (only the one query, on the connection
  * the connect opened).
  */
-export async function pgBudget(pool: Pool, behindPooler: boolean): Promise<BudgetReading> {
-  const { rows } = await pool.query<Row>(SQL);
-  const r = rows[0]!;
+export async function pgBudget(
+  pool: Pool,
+  behindPooler: boolean,
+  /** Runs the reading's query; the package's own pools pass one that marks the checkout as the package's. */
+  query: (sql: string) => Promise<unknown[]> = async (sql) => (await pool.query(sql)).rows,
+): Promise<BudgetReading> {
+  const r = (await query(SQL))[0] as Row;
   const limits: ConnectionLimit[] = [
     r.superuser
       ? { what: "the server's max_connections", limit: r.max_connections, used: r.in_use }

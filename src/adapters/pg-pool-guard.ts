@@ -47,6 +47,13 @@ export class PgPoolGuard {
   private readonly established = new Set<PoolClient>();
   /** Clients a caller holds: an idle client's error is the pool's 'error' event, logged once there. */
   private readonly checkedOut = new Set<PoolClient>();
+  /**
+   * Clients the package itself holds (the health probe, the budget reading).
+   * When the server ends several idle connections at once, these may take one
+   * whose 'error' has not been read yet: that connection died idle, and is
+   * logged as such, not as a caller's connection failing under it.
+   */
+  private readonly heldByPackage = new Set<PoolClient>();
   private readonly cap: LearnedCap;
   private readonly owner: CheckoutOwner;
   private readonly stopThawWatch: () => void;
@@ -65,6 +72,40 @@ export class PgPoolGuard {
     this.guardConnect();
     this.stopThawWatch = dropIdleOnThaw(pool, ctx);
     ctx.signal.addEventListener("abort", () => this.abandon(), { once: true });
+  }
+
+  /** The package (the health probe) holds `client` until it releases it. */
+  heldForPackage(client: PoolClient): void {
+    this.heldByPackage.add(client);
+  }
+
+  /**
+   * One query the package runs for itself, on a checkout of its own: the
+   * callback form, so it is never counted against the request whose context
+   * the connect (and so this reading) started in.
+   */
+  queryForPackage<R>(sql: string): Promise<R[]> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((err, client, release) => {
+        if (err || !client) return reject(err);
+        this.heldForPackage(client);
+        client.query(sql).then(
+          (result) => {
+            release();
+            resolve(result.rows as R[]);
+          },
+          (error: Error) => {
+            release(error);
+            reject(error);
+          },
+        );
+      });
+    });
+  }
+
+  private settleCheckout(client: PoolClient): void {
+    this.checkedOut.delete(client);
+    this.heldByPackage.delete(client);
   }
 
   /** Records and reports an error this pool raised. */
@@ -90,13 +131,17 @@ export class PgPoolGuard {
       client.on("error", (err) => {
         this.note(err);
         if (!this.checkedOut.has(client)) return;
+        if (this.heldByPackage.has(client)) {
+          ctx.log.error(`an idle connection failed (${codeOf(err)}: ${err.message}); the pool discarded it`);
+          return;
+        }
         ctx.log.warn(`a connection failed while checked out (${codeOf(err)}: ${err.message})`);
       });
       this.guardQuery(client);
     });
     pool.on("acquire", (client) => this.checkedOut.add(client));
-    pool.on("release", (_err, client) => this.checkedOut.delete(client));
-    pool.on("remove", (client) => this.checkedOut.delete(client));
+    pool.on("release", (_err, client) => this.settleCheckout(client));
+    pool.on("remove", (client) => this.settleCheckout(client));
   }
 
   /** Every query on every physical connection: `pool.query` and checked-out clients alike go through here. */

@@ -90,7 +90,7 @@ export function pg(config?: PgOptions, mapping?: DbMapping<Pool, unknown>): Adap
       const guard = guards.get(pool);
       await (guard ? guard.close() : pool.end());
     },
-    ping: (pool, timeoutMs) => ping(pool, timeoutMs, raised),
+    ping: (pool, timeoutMs) => ping(pool, timeoutMs, raised, guards.get(pool)),
     reachable: (pool, timeoutMs) => reachable(pool, timeoutMs, raised),
     stats: (pool) => ({
       open: pool.totalCount,
@@ -101,7 +101,10 @@ export function pg(config?: PgOptions, mapping?: DbMapping<Pool, unknown>): Adap
     classify: (err) => raised.verdict(err, undefined),
     transaction: pgTransaction,
     tracksCheckouts: true,
-    budget: (pool) => pgBudget(pool, guards.get(pool)?.pooler.behindPooler ?? false),
+    budget: (pool) => {
+      const guard = guards.get(pool);
+      return guard ? pgBudget(pool, guard.pooler.behindPooler, (sql) => guard.queryForPackage(sql)) : pgBudget(pool, false);
+    },
   });
 }
 
@@ -124,20 +127,21 @@ async function openPool(ctx: ConnectContext, config: PgOptions): Promise<Pool> {
  * An idle client that turns out dead is destroyed and the ping tried again
  * (`conclusivePing`).
  */
-function ping(pool: Pool, timeoutMs: number, raised: RaisedErrors): Promise<void> {
+function ping(pool: Pool, timeoutMs: number, raised: RaisedErrors, guard: PgPoolGuard | undefined): Promise<void> {
   return conclusivePing({
     timeoutMs,
     idleConnections: () => pool.idleCount,
-    once: (left) => pingOnce(pool, left, raised),
+    once: (left) => pingOnce(pool, left, raised, guard),
     lost: (err) => classifyPg(err, false) === "unreachable",
   });
 }
 
-async function pingOnce(pool: Pool, timeoutMs: number, raised: RaisedErrors): Promise<void> {
+async function pingOnce(pool: Pool, timeoutMs: number, raised: RaisedErrors, guard: PgPoolGuard | undefined): Promise<void> {
   const started = Date.now();
   // Queued behind busy connections, a slow checkout means a busy pool; opening
   // a new connection that does not finish in time means a silent database.
   const client = await checkoutWithin(pool.connect(), timeoutMs, (c) => c.release(), pool, raised, checkoutQueues(pool));
+  guard?.heldForPackage(client);
   let broken: Error | undefined;
   try {
     const left = Math.max(1, timeoutMs - (Date.now() - started));

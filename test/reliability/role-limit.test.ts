@@ -147,10 +147,13 @@ function recordAndCheck(r: LimitRun, m: Measured): void {
 
   expect(m.crashes).toBe(0);
   expect(after.unhandledRejections).toBe(0);
-  // Side by side, at least the plain pool's 200s. One after the other (a shared limit), both
-  // near the same ceiling (limit / hold time): the two windows differ by the machine's noise.
-  const keepsPace = r.oneAtATime ? Math.floor(plain200 * 0.9) : plain200;
-  expect(ours200, `ours ${ours200} vs plain ${plain200}`).toBeGreaterThanOrEqual(keepsPace);
+  // Both pools run at the same ceiling (limit connections, each held holdMs), so their 200s
+  // differ by where the measuring window cuts the last requests and by the machine's noise, not
+  // by a margin that favours either: ours keeps pace within 10 % (the unclassified pool this
+  // guards against served a quarter of the plain pool's), and uses the connections it holds.
+  const ceiling = (r.limit * r.seconds * 1000) / r.holdMs;
+  expect(ours200, `ours ${ours200} vs plain ${plain200}`).toBeGreaterThanOrEqual(Math.floor(plain200 * 0.9));
+  expect(ours200, `ours ${ours200} vs the ceiling ${ceiling}`).toBeGreaterThanOrEqual(Math.floor(ceiling * 0.7));
   for (const a of failures) {
     expect(a.status).toBe(503);
     expect(a.reason).toBe("saturated");
