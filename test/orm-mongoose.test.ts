@@ -229,6 +229,11 @@ describe.skipIf(needsWireServer("connection table and stop()/start() (orm-mongoo
     // CONTROL: the same pool of one in a plain mongoose connection, closed the way a shutdown hook would.
     const controlConn = m.createConnection(uri(`${appName}_control`, `close_${suffix}`), { maxPoolSize: 1, bufferCommands: false });
     await controlConn.asPromise();
+    let controlWaiting = 0;
+    const controlClient = controlConn.getClient();
+    controlClient.on("connectionCheckOutStarted", () => controlWaiting++);
+    controlClient.on("connectionCheckedOut", () => controlWaiting--);
+    controlClient.on("connectionCheckOutFailed", () => controlWaiting--);
     let controlCalls = 0;
     const ControlNote = controlConn.model("Note", noteSchema());
     const control = await serveNode(async (_req, res) => {
@@ -255,7 +260,12 @@ describe.skipIf(needsWireServer("connection table and stop()/start() (orm-mongoo
       calls = 0;
       const ours = await queueUp(
         targets.api.url,
-        async () => expect(await waitFor(() => database.stats().pool?.waiting ?? 0, (n) => n >= WAITERS, 5000, 10)).toBeGreaterThanOrEqual(WAITERS),
+        async () => {
+          // Every waiter's handler has run (the pool's queue alone can fill first: mongoose's
+          // autoCreate queues a createCollection of its own), and their operations are queued.
+          expect(await waitFor(() => calls, (n) => n >= 1 + WAITERS, 5000, 10)).toBe(1 + WAITERS);
+          expect(await waitFor(() => database.stats().pool?.waiting ?? 0, (n) => n >= WAITERS, 5000, 10)).toBeGreaterThanOrEqual(WAITERS);
+        },
         () => database.close(),
       );
       // The driver's close() cuts the holder's connection first, and the freed slot may open a
@@ -270,7 +280,14 @@ describe.skipIf(needsWireServer("connection table and stop()/start() (orm-mongoo
       for (const w of ours.waiters) expect(w.afterClose).toBeLessThan(HOLD_MS * 0.75);
       expect(await waitFor(() => server.connections().filter((c) => c.appName === appName).length, (k) => k === 0)).toBe(0);
 
-      const plain = await queueUp(control.url, () => new Promise((resolve) => setTimeout(resolve, 500)), () => controlConn.close());
+      const plain = await queueUp(
+        control.url,
+        async () => {
+          expect(await waitFor(() => controlCalls, (n) => n >= 1 + WAITERS, 5000, 10)).toBe(1 + WAITERS);
+          expect(await waitFor(() => controlWaiting, (n) => n >= WAITERS, 5000, 10)).toBeGreaterThanOrEqual(WAITERS);
+        },
+        () => controlConn.close(),
+      );
       // mongoose fails its queue at once too, but as an error the app answers with its own 500: nothing says "retry".
       for (const w of notServedDuringClose(plain.waiters)) expect(w.status).toBe(500);
       for (const w of plain.waiters) expect(w.retryAfter).toBeNull();
