@@ -17,9 +17,11 @@
  */
 import { createRequire } from "node:module";
 import mongoose9 from "mongoose";
+import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, DatabaseConfigError } from "../index.js";
 import { mongoose as mongooseAdapter } from "../src/adapters/mongoose.js";
+import { PoolCounters } from "../src/adapters/mongodb-monitor.js";
 import { notServedDuringClose } from "./support/close-race.js";
 import { captureLogger } from "./support/logger.js";
 import type { MongoWireServer } from "./support/mongo-wire/index.js";
@@ -229,11 +231,8 @@ describe.skipIf(needsWireServer("connection table and stop()/start() (orm-mongoo
     // CONTROL: the same pool of one in a plain mongoose connection, closed the way a shutdown hook would.
     const controlConn = m.createConnection(uri(`${appName}_control`, `close_${suffix}`), { maxPoolSize: 1, bufferCommands: false });
     await controlConn.asPromise();
-    let controlWaiting = 0;
-    const controlClient = controlConn.getClient();
-    controlClient.on("connectionCheckOutStarted", () => controlWaiting++);
-    controlClient.on("connectionCheckedOut", () => controlWaiting--);
-    controlClient.on("connectionCheckOutFailed", () => controlWaiting--);
+    // The package's own counters, read from the control client's pool events (mongoose keeps none).
+    const controlPool = new PoolCounters(controlConn.getClient() as unknown as MongoClient, 1);
     let controlCalls = 0;
     const ControlNote = controlConn.model("Note", noteSchema());
     const control = await serveNode(async (_req, res) => {
@@ -284,7 +283,7 @@ describe.skipIf(needsWireServer("connection table and stop()/start() (orm-mongoo
         control.url,
         async () => {
           expect(await waitFor(() => controlCalls, (n) => n >= 1 + WAITERS, 5000, 10)).toBe(1 + WAITERS);
-          expect(await waitFor(() => controlWaiting, (n) => n >= WAITERS, 5000, 10)).toBeGreaterThanOrEqual(WAITERS);
+          expect(await waitFor(() => controlPool.snapshot().waiting ?? 0, (n) => n >= WAITERS, 5000, 10)).toBeGreaterThanOrEqual(WAITERS);
         },
         () => controlConn.close(),
       );

@@ -17,8 +17,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../index.js";
 import { pg } from "../src/adapters/pg.js";
 import { captureLogger } from "./support/logger.js";
-import { closeAdmin, pgConnectionCount, postgresUrl, uniqueName } from "./support/postgres.js";
-import { proxyInFrontOf } from "./support/tcp-proxy.js";
+import { closeAdmin } from "./support/postgres.js";
+import { proxiedPostgres } from "./support/shared-targets.js";
 import { waitFor } from "./support/wait.js";
 
 afterAll(() => closeAdmin());
@@ -31,19 +31,16 @@ const DEAD = /^failed: .*(ECONNRESET|Connection terminated)/;
  * `checkout` meets it (or, for the ping, may).
  */
 async function deadIdleConnectionMeets(checkout: (adapter: ReturnType<typeof pg>, pool: Pool) => Promise<unknown>) {
-  const app = uniqueName("ndc_own_checkout");
+  const target = await proxiedPostgres();
   const logger = captureLogger();
-  const proxy = await proxyInFrontOf(await postgresUrl(), 5432);
-  const url = new URL(await postgresUrl());
-  url.host = `127.0.0.1:${proxy.port}`;
-  const adapter = pg({ connectionString: url.toString(), application_name: app, max: 2 });
-  const database = createDatabase(adapter, { name: app, logger, connectionBudget: false });
+  const adapter = pg({ connectionString: target.url, application_name: target.app, max: 2 });
+  const database = createDatabase(adapter, { name: target.app, logger, connectionBudget: false });
   try {
     const { db } = await database.connect();
     await db.query("SELECT 1");
     expect((db as Pool).idleCount).toBe(1);
-    expect(proxy.dropSilently()).toBe(1);
-    expect(await waitFor(() => pgConnectionCount(app), (n) => n === 0)).toBe(0);
+    expect(target.proxy.dropSilently()).toBe(1);
+    expect(await waitFor(target.serverCount, (n) => n === 0)).toBe(0);
     // The pool has heard nothing: the dead connection is still its idle one.
     expect((db as Pool).idleCount).toBe(1);
     const result = await checkout(adapter, db as Pool).then(
@@ -54,7 +51,7 @@ async function deadIdleConnectionMeets(checkout: (adapter: ReturnType<typeof pg>
     return { result, log: logger.text() };
   } finally {
     await database.close();
-    await proxy.down();
+    await target.teardown();
   }
 }
 

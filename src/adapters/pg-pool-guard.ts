@@ -103,6 +103,10 @@ export class PgPoolGuard {
     });
   }
 
+  private logIdleFailure(err: Error): void {
+    this.ctx.log.error(`an idle connection failed (${codeOf(err)}: ${err.message}); the pool discarded it`);
+  }
+
   private settleCheckout(client: PoolClient): void {
     this.checkedOut.delete(client);
     this.heldByPackage.delete(client);
@@ -120,7 +124,7 @@ export class PgPoolGuard {
     const { pool, ctx } = this;
     pool.on("error", (err) => {
       this.note(err);
-      ctx.log.error(`an idle connection failed (${codeOf(err)}: ${err.message}); the pool discarded it`);
+      this.logIdleFailure(err);
     });
     pool.on("connect", (client) => {
       this.established.add(client);
@@ -131,10 +135,7 @@ export class PgPoolGuard {
       client.on("error", (err) => {
         this.note(err);
         if (!this.checkedOut.has(client)) return;
-        if (this.heldByPackage.has(client)) {
-          ctx.log.error(`an idle connection failed (${codeOf(err)}: ${err.message}); the pool discarded it`);
-          return;
-        }
+        if (this.heldByPackage.has(client)) return this.logIdleFailure(err);
         ctx.log.warn(`a connection failed while checked out (${codeOf(err)}: ${err.message})`);
       });
       this.guardQuery(client);

@@ -103,7 +103,7 @@ export function pg(config?: PgOptions, mapping?: DbMapping<Pool, unknown>): Adap
     tracksCheckouts: true,
     budget: (pool) => {
       const guard = guards.get(pool);
-      return guard ? pgBudget(pool, guard.pooler.behindPooler, (sql) => guard.queryForPackage(sql)) : pgBudget(pool, false);
+      return pgBudget(pool, guard?.pooler.behindPooler ?? false, guard && ((sql) => guard.queryForPackage(sql)));
     },
   });
 }
